@@ -1,0 +1,22 @@
+"""gdfast: gradient descent with a compiled core.
+
+Full-batch, stochastic and mini-batch gradient descent with momentum, run as
+whole loops in C over contiguous float arrays, behind a thin NumPy API.
+"""
+__version__ = "0.1.0"
+
+from . import _core
+from ._config import config, get_isa, get_num_threads, set_isa, set_num_threads, show_config
+from ._optim import SGD
+
+_config._check_env_isa()
+
+__all__ = [
+    "SGD",
+    "config",
+    "get_isa",
+    "get_num_threads",
+    "set_isa",
+    "set_num_threads",
+    "show_config",
+]

@@ -1,0 +1,9 @@
+"""gdfast.reference: the pure-NumPy twin of every rule and loop in the C core.
+
+Written for reading, not for speed. It is the test suite's oracle (the C
+paths are compared to it step by step) and the benchmarks' NumPy baseline.
+Arithmetic happens in the arrays' own dtype, as in the C core.
+"""
+from .rule import SGD, sgd_step
+
+__all__ = ["SGD", "sgd_step"]
