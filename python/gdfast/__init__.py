@@ -7,6 +7,7 @@ __version__ = "0.1.0"
 
 from . import _core
 from ._config import config, get_isa, get_num_threads, set_isa, set_num_threads, show_config
+from ._minimize import minimize
 from ._optim import SGD
 
 _config._check_env_isa()
@@ -16,6 +17,7 @@ __all__ = [
     "config",
     "get_isa",
     "get_num_threads",
+    "minimize",
     "set_isa",
     "set_num_threads",
     "show_config",

@@ -311,3 +311,7 @@ cdef class SGDKernel:
             raise TypeError(f"{name} has non-native byte order")
         # a strided gradient is read-only input: one contiguous copy is harmless
         return np.ascontiguousarray(g)
+
+
+# ---- gdfast.minimize (issue 4): the iteration loop lives in its own file ----
+include "_minimize_loop.pxi"

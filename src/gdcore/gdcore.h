@@ -106,6 +106,15 @@ const char *gd_isa_name(int isa);
 /* The compiler that built the core, e.g. "GCC 12.2.0". */
 const char *gd_compiler(void);
 
+/* ---- whole-array checks (gdfast.minimize, issue 4) ---------------------- */
+/* 1 when all of x[0:n) is finite (no NaN, no +-inf), else 0; 1 for n <= 0.
+ * One vectorized pass, ISA-dispatched like the kernels (checks.c). */
+int gd_all_finite_f32(int64_t n, const float *x);
+int gd_all_finite_f64(int64_t n, const double *x);
+/* sum x[i]**2 accumulated in double (the squared 2-norm); 0 for n <= 0. */
+double gd_sumsq_f32(int64_t n, const float *x);
+double gd_sumsq_f64(int64_t n, const double *x);
+
 #ifdef __cplusplus
 }
 #endif

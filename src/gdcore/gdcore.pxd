@@ -41,3 +41,11 @@ cdef extern from "gdcore.h" nogil:
     int gd_isa_available(int isa) noexcept
     const char *gd_isa_name(int isa) noexcept
     const char *gd_compiler() noexcept
+
+
+# ---- whole-array checks (gdfast.minimize, issue 4) -------------------------
+cdef extern from "gdcore.h" nogil:
+    int gd_all_finite_f32(int64_t n, const float *x) noexcept
+    int gd_all_finite_f64(int64_t n, const double *x) noexcept
+    double gd_sumsq_f32(int64_t n, const float *x) noexcept
+    double gd_sumsq_f64(int64_t n, const double *x) noexcept
