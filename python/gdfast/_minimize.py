@@ -67,9 +67,9 @@ def _explain_grad(g, x, who, it):
         raise ValueError(f"{who} returned a gradient of shape {g.shape} {where}, but x has "
                          f"shape {x.shape}")
     if g.dtype != x.dtype:
-        raise TypeError(f"{who} returned a gradient of dtype {g.dtype} {where}, but x has dtype "
-                        f"{x.dtype} (shapes: gradient {g.shape}, x {x.shape}); gradients are "
-                        "never converted")
+        raise TypeError(f"{who} returned a gradient of dtype {g.dtype} and shape {g.shape} "
+                        f"{where}, but x has dtype {x.dtype} and shape {x.shape}; gradients "
+                        "are never converted")
     if not g.dtype.isnative:
         raise TypeError(f"{who} returned a gradient with non-native byte order ({g.dtype.str}) "
                         f"{where}")

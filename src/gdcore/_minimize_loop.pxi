@@ -440,8 +440,10 @@ cdef class MinimizeLoop:
                     epoch += 1
                 if stop:
                     break
+                # (the module compiles with wraparound=False: no negative indices)
                 if (self.tol >= 0.0 and len(hist) >= 2
-                        and fabs(<double>hist[-1] - <double>hist[-2]) <= self.tol):
+                        and fabs(<double>hist[len(hist) - 1] - <double>hist[len(hist) - 2])
+                        <= self.tol):
                     end = END_TOL
                     break
         except KeyboardInterrupt as exc:
