@@ -204,8 +204,9 @@ cdef class SGDKernel:
         p = self._params[k]
         try:
             PyObject_GetBuffer(p, wb, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
-        except BufferError:
-            raise ValueError(f"params[{k}] is no longer a writeable C-contiguous array") from None
+        except (BufferError, ValueError):
+            raise ValueError(f"params[{k}] is no longer a writeable C-contiguous array "
+                             "(was it made read-only after the optimizer was built?)") from None
         try:
             PyObject_GetBuffer(g, gb, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
         except (BufferError, TypeError):
