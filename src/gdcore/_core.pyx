@@ -75,6 +75,7 @@ def openmp_enabled():
 
 
 def get_parallel_min():
+    """Bytes per array below which element-wise updates stay on one thread."""
     return gd_get_parallel_min()
 
 

@@ -140,10 +140,11 @@ const char *gd_status_message(int status)
 
 static int gd_threads = 0; /* 0: not yet set, use the default */
 
-/* Measured on the 2-core development machine (bench/test_bench_step.py,
- * heavy-ball float32): one thread wins below about 2**16 elements, where the
- * OpenMP fork/join (~1-2 us) outweighs the second core's share. */
-static int64_t gd_parallel_min = (int64_t)1 << 16;
+/* In bytes per array. Measured on the 2-core development machine (heavy-ball
+ * step, 1 vs 2 threads, float32 and float64): one thread wins below about
+ * 256 KiB per array (2**16 float32, 2**15 float64), where the OpenMP
+ * fork/join (~1-2 us) outweighs the second core's share. */
+static int64_t gd_parallel_min = (int64_t)1 << 18;
 
 static int gd_default_threads(void)
 {
@@ -194,7 +195,7 @@ void gd_set_parallel_min(int64_t n) { gd_parallel_min = n < 0 ? 0 : n; }
             return GD_EINVAL;                                                         \
         if (n == 0) return GD_OK;                                                     \
         nt = gd_get_num_threads();                                                    \
-        if (nt <= 1 || n < gd_parallel_min) {                                         \
+        if (nt <= 1 || n * (int64_t)sizeof(T) < gd_parallel_min) {                                         \
             k->sgd_step_##SFX(0, n, w, g, v, rule, t, first);                         \
             return GD_OK;                                                             \
         }                                                                             \
