@@ -241,6 +241,20 @@ def test_x0_not_modified_any_shape_and_dtype_kept():
         np.testing.assert_allclose(res.x, keep * 0.8 ** 5, rtol=1e-6)
 
 
+@pytest.mark.parametrize("make_loss", [float, np.float32, np.float64, np.float16, int,
+                                       np.int32, np.array])
+def test_loss_scalar_kinds(make_loss):
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return make_loss(3 * len(calls)), 2 * x
+
+    res = gd.minimize(f, np.array([1.5, -0.5], np.float32), max_iter=2, lr=0.25)
+    assert res.loss_history.tolist() == [3.0, 6.0, 9.0] and res.fun == 9.0
+    np.testing.assert_array_equal(res.x, [0.375, -0.125])
+
+
 def test_x0_fortran_order_and_non_native_byte_order():
     x0 = np.asfortranarray(np.arange(6.0).reshape(2, 3))
     res = gd.minimize(lambda x: (float(x.sum()), np.ones_like(x)), x0, max_iter=3, lr=1.0)

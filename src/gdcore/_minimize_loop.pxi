@@ -9,7 +9,7 @@
 # loss and the gradient are finite, snapshot x, run the fused C step, check x
 # is finite (restoring the snapshot if the update overflowed).
 from cpython.exc cimport PyErr_CheckSignals
-from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE
+from cpython.float cimport PyFloat_Check, PyFloat_AS_DOUBLE, PyFloat_AsDouble
 from cpython.tuple cimport PyTuple_Check, PyTuple_GET_SIZE
 from cpython.buffer cimport PyBUF_ND
 from libc.string cimport memcpy
@@ -28,6 +28,7 @@ cdef enum:
     END_CALLBACK = 3      # the callback raised StopIteration
 
 END_NAMES = ("budget", "tol", "gtol", "callback")
+cdef object _NP_FLOAT32 = np.float32
 
 
 cdef class MinimizeLoop:
@@ -162,8 +163,10 @@ cdef class MinimizeLoop:
             self.nfev += 1
             g = self.jac(*call_args)
             self.njev += 1
-        if PyFloat_Check(loss_obj):
+        if PyFloat_Check(loss_obj):            # float and np.float64
             loss = PyFloat_AS_DOUBLE(loss_obj)
+        elif type(loss_obj) is _NP_FLOAT32:      # a float32 model's loss: no Python detour
+            loss = PyFloat_AsDouble(loss_obj)
         else:
             loss = self.explain_loss(loss_obj, self.fun_name, it, self.xview, False)
         self._acquire_grad(g, gb, it)
