@@ -311,3 +311,6 @@ cdef class SGDKernel:
             raise TypeError(f"{name} has non-native byte order")
         # a strided gradient is read-only input: one contiguous copy is harmless
         return np.ascontiguousarray(g)
+
+
+include "_linear.pxi"
