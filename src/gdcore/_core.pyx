@@ -318,5 +318,6 @@ cdef class SGDKernel:
         return np.ascontiguousarray(g)
 
 
-# ---- gdfast.minimize (issue 4): the iteration loop lives in its own file ----
+# ---- gdfast.fit_linear (issue 3) and gdfast.minimize (issue 4) ----
+include "_linear.pxi"
 include "_minimize_loop.pxi"

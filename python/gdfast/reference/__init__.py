@@ -4,7 +4,8 @@ Written for reading, not for speed. It is the test suite's oracle (the C
 paths are compared to it step by step) and the benchmarks' NumPy baseline.
 Arithmetic happens in the arrays' own dtype, as in the C core.
 """
+from .linear import fit_linear, shuffle_order
 from .minimize import minimize
 from .rule import SGD, sgd_step
 
-__all__ = ["SGD", "minimize", "sgd_step"]
+__all__ = ["SGD", "fit_linear", "minimize", "sgd_step", "shuffle_order"]
