@@ -59,7 +59,7 @@ def config():
         "isa_forced": os.environ.get("GDFAST_ISA") or None,
         "threads": _core.get_num_threads(),
         "openmp": _core.openmp_enabled(),
-        "parallel_min": _core.get_parallel_min(),
+        "parallel_min_bytes": _core.get_parallel_min(),
         "compiler": _core.compiler(),
         "python": sys.version.split()[0],
         "numpy": np.__version__,

@@ -71,7 +71,7 @@ def check_param_array(name, a):
     """A parameter array: float32/float64 ndarray, C-contiguous, writeable."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a numpy.ndarray, got {type(a).__name__}")
-    if a.dtype not in FLOAT_DTYPES:
+    if a.dtype.kind != "f" or a.dtype.itemsize not in (4, 8):
         raise TypeError(f"{name} must have dtype float32 or float64, got {a.dtype}")
     if not a.dtype.isnative:
         raise TypeError(f"{name} has non-native byte order ({a.dtype.str}); "

@@ -20,6 +20,9 @@ import numpy as np
 # from such a short C call (python-xxhash makes the same trade).
 cdef int64_t GIL_RELEASE_MIN = 1 << 14
 
+# register the fork handler now, before any user code can fork
+gd_init_threads()
+
 ISA_NAMES = tuple(gd_isa_name(i).decode() for i in range(GD_ISA_COUNT))
 
 
@@ -75,6 +78,7 @@ def openmp_enabled():
 
 
 def get_parallel_min():
+    """Bytes per array below which element-wise updates stay on one thread."""
     return gd_get_parallel_min()
 
 
@@ -204,8 +208,9 @@ cdef class SGDKernel:
         p = self._params[k]
         try:
             PyObject_GetBuffer(p, wb, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
-        except BufferError:
-            raise ValueError(f"params[{k}] is no longer a writeable C-contiguous array") from None
+        except (BufferError, ValueError):
+            raise ValueError(f"params[{k}] is no longer a writeable C-contiguous array "
+                             "(was it made read-only after the optimizer was built?)") from None
         try:
             PyObject_GetBuffer(g, gb, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
         except (BufferError, TypeError):

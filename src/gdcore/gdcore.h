@@ -60,7 +60,7 @@ typedef struct gd_rule {
  * One fused pass over w (and v) for step number t (1-based; used by debias).
  * `first` says that v holds no history yet: heavy-ball then sets v = g, the
  * EMA form treats v as zero. v may be NULL when momentum == 0.
- * Thread-parallel (OpenMP) above GD_PARALLEL_MIN elements; the result is
+ * Thread-parallel (OpenMP) above gd_get_parallel_min() bytes; the result is
  * bit-identical for any thread count because every element is independent.
  */
 int gd_sgd_step_f32(int64_t n, float *w, const float *g, float *v,
@@ -74,8 +74,13 @@ int gd_sgd_step_f64(int64_t n, double *w, const double *g, double *v,
 int gd_set_num_threads(int n);
 int gd_get_num_threads(void);
 int gd_openmp_enabled(void);
+/* Registers the fork handler; called by the thread functions above. After a
+ * fork() the child runs single-threaded (libgomp's pool does not survive
+ * fork), and gd_get_num_threads() returns 1 there. */
+void gd_init_threads(void);
+int gd_in_forked_child(void);
 
-/* Element count under which element-wise updates stay on one thread:
+/* Array size in bytes under which element-wise updates stay on one thread:
  * below it the fork/join costs more than the second core saves. */
 int64_t gd_get_parallel_min(void);
 void gd_set_parallel_min(int64_t n);
