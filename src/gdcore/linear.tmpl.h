@@ -305,7 +305,7 @@ static void GD_FN(lin_rule)(int64_t n, GD_T *w, const GD_T *g, GD_T *v, const gd
                             int64_t t, int first, int nt)
 {
 #ifdef _OPENMP
-    if (nt > 1 && n >= gd_get_parallel_min()) {
+    if (nt > 1 && n * (int64_t)sizeof(GD_T) >= gd_get_parallel_min()) {
         const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
 #pragma omp parallel for num_threads(nt) schedule(static)
         for (int c = 0; c < nt; c++) {
