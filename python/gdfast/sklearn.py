@@ -229,7 +229,7 @@ def _run(est, X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, vel
         nesterov=rule["nesterov"], ema=rule["ema"], debias=False,
         schedule=_core.LINEAR_SCHEDULES[schedule], power_t=float(est.power_t),
         optimal_t0=_optimal_t0(loss, float(alpha), est.epsilon) if schedule == "optimal" else 0.0,
-        optimal_alpha=float(alpha),
+        optimal_alpha=float(alpha), weight_mean=True,
         alpha=alpha_c, l1_ratio=l1_c, fit_intercept=bool(est.fit_intercept),
         shuffle=bool(est.shuffle), seed=int(seed), average=int(est.average),
         use_tol=use_tol, tol=float(tol) if use_tol else 0.0,

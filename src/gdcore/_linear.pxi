@@ -95,7 +95,8 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
                bint fit_intercept, bint shuffle, uint64_t seed, int64_t average, bint use_tol,
                double tol, int64_t n_iter_no_change, int n_threads, begin=None, end=None,
                indptr=None, indices=None, int64_t n_features=-1, velocity=None,
-               int64_t t_start=0, bint velocity_started=False, double optimal_alpha=0.0):
+               int64_t t_start=0, bint velocity_started=False, double optimal_alpha=0.0,
+               bint weight_mean=False):
     """Run the C training loop over prepared arrays (see gdfast._linear).
 
     X (n, d) and y ((n,) or (n, k)), sample_weight ((n,) or None), coef (k, d),
@@ -112,6 +113,7 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     state in and out; velocity_started says it holds history. t_start is the
     number of updates already made (schedules and averaging continue).
     optimal_alpha > 0 replaces alpha in the 'optimal' schedule only.
+    weight_mean: batch gradients and epoch losses are sample-weighted means.
     """
     cdef gd_linear_data data
     cdef gd_linear_opts o
@@ -171,6 +173,7 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     o.t_start = t_start
     o.velocity_started = velocity_started
     o.optimal_alpha = optimal_alpha
+    o.weight_mean = weight_mean
     o.interrupt = _interrupt_hook
     o.interrupt_ctx = <void *>hooks
     if begin is not None or end is not None:

@@ -115,6 +115,10 @@ typedef struct gd_linear_opts {
     int velocity_started;       /* data->velocity holds history (not the first step) */
     double optimal_alpha;       /* > 0: the alpha of the 'optimal' schedule when it differs
                                  * from the penalty's (scikit-learn's penalty=None) */
+    int weight_mean;            /* with sample weights: a batch's gradient is
+                                 * sum s_i g_i / sum s_i (not / |B|) and the epoch loss
+                                 * is divided by sum s_i, so integer weights act as
+                                 * repeated rows; per-sample updates are unchanged */
 } gd_linear_opts;
 
 typedef struct gd_linear_result {

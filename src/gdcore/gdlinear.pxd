@@ -64,6 +64,7 @@ cdef extern from "gdlinear.h" nogil:
         int64_t t_start
         int velocity_started
         double optimal_alpha
+        int weight_mean
 
     ctypedef struct gd_linear_result:
         int64_t n_epochs

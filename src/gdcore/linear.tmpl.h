@@ -388,6 +388,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     const int adaptive = o->schedule == GD_SCHEDULE_ADAPTIVE;
     const int nt = o->n_threads;
     const int sparse = D->indptr != NULL;
+    /* weight_mean: batch gradients and the epoch loss are means over the
+     * sample weights (sum s_i) instead of over rows; per sample the weight
+     * stays a multiplier (scikit-learn's) */
+    const int wmean = o->weight_mean && D->sample_weight != NULL && B > 1;
+    double loss_div = (double)n;
     /* multiply-adds per row: k * (nnz + 1) on average for CSR */
     const int64_t row_work =
         sparse ? k * (D->indptr[n] / n + 1) + 1 : (kd1 > 0 ? kd1 : 1);
@@ -418,6 +423,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     P.b = b;
     P.indptr = D->indptr;
     P.indices = D->indices;
+    if (o->weight_mean && P.S != NULL) {
+        double sw = 0.0;
+        for (int64_t i = 0; i < n; i++) sw += (double)P.S[i];
+        if (sw > 0.0) loss_div = sw;
+    }
 
     memset(&rw, 0, sizeof(rw));
     rw.momentum = o->momentum;
@@ -563,7 +573,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     cap = work / (GD_LIN_BLOCK_WORK > kd1 ? GD_LIN_BLOCK_WORK : kd1);
                     if (nblk > cap) nblk = cap > 1 ? cap : 1;
                 }
-                const GD_T scale = (GD_T)(1.0 / (double)nb);
+                GD_T scale = (GD_T)(1.0 / (double)nb);
+                if (wmean) {
+                    /* the sample-weighted mean: integer weights are repetitions */
+                    double sb = 0.0;
+                    for (int64_t r = lo; r < hi; r++) sb += (double)P.S[rows ? rows[r] : r];
+                    scale = sb > 0.0 ? (GD_T)(1.0 / sb) : (GD_T)0;
+                }
                 if (nblk == 1) {
                     sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
                 } else {
@@ -635,7 +651,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             }
         }
 
-        loss = sumloss / (double)n + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
+        loss = sumloss / loss_div + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
         D->loss_history[e] = loss;
         if (!isfinite(loss) || GD_FN(lin_nonfinite)(kd, W) || GD_FN(lin_nonfinite)(k, b)) {
             memcpy(W, save, (size_t)kd * sizeof(GD_T));
