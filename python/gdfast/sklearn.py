@@ -242,7 +242,7 @@ def _run(est, X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, vel
             "input data with StandardScaler or MinMaxScaler might help.")
         err.epoch = n_epochs + 1
         raise err
-    return n_epochs, n_updates
+    return n_epochs, n_updates - t_start
 
 
 def _check_gd_params(est):
