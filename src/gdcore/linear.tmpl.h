@@ -221,6 +221,24 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
     } while (0)
 #endif
 
+/* The same for CSR rows: a shuffled row's values and column indices are two
+ * short contiguous runs somewhere in memory (the weights they gather from
+ * stay cached), so fetch both runs ahead like dense rows. */
+#ifndef GD_LIN_PREFETCH_CSR
+#define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
+    do {                                                                               \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
+            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
+            const int64_t a_ = (P)->indptr[i_], e_ = (P)->indptr[i_ + 1];              \
+            const char *pv_ = (const char *)((P)->X + a_);                             \
+            const char *pi_ = (const char *)((P)->indices + a_);                       \
+            for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64)        \
+                GD_LIN_PREFETCH_L2(pv_ + o_);                                          \
+            for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) GD_LIN_PREFETCH_L2(pi_ + o_); \
+        }                                                                              \
+    } while (0)
+#endif
+
 static int GD_FN(lin_nonfinite)(int64_t n, const GD_T *a)
 {
     GD_T acc = 0;
@@ -276,6 +294,7 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
         const GD_T *x = GD_FN(lin_row)(P, i, &xi, &nnz);
         const GD_T s = P->S ? P->S[i] : (GD_T)1;
         if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
+        else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
             GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0];
             GD_T L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
@@ -497,6 +516,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 GD_T dl, p, L;
                 double upd;
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
+                else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
                 p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
                 L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
                 sumloss += (double)(s * L);
