@@ -2,7 +2,7 @@
 # gdfast._linear validates and prepares every array (dtype, C order,
 # alignment, shapes) before calling in here; this layer only wires pointers
 # and hooks, releases the GIL for the whole run, and maps statuses.
-from libc.stdint cimport uint64_t
+from libc.stdint cimport int32_t, uint64_t
 from cpython.exc cimport PyErr_CheckSignals
 
 from gdlinear cimport *
@@ -93,7 +93,10 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
                double momentum, double dampening, bint nesterov, bint ema, bint debias,
                int schedule, double power_t, double optimal_t0, double alpha, double l1_ratio,
                bint fit_intercept, bint shuffle, uint64_t seed, int64_t average, bint use_tol,
-               double tol, int64_t n_iter_no_change, int n_threads, begin=None, end=None):
+               double tol, int64_t n_iter_no_change, int n_threads, begin=None, end=None,
+               indptr=None, indices=None, int64_t n_features=-1, velocity=None,
+               int64_t t_start=0, bint velocity_started=False, double optimal_alpha=0.0,
+               bint weight_mean=False):
     """Run the C training loop over prepared arrays (see gdfast._linear).
 
     X (n, d) and y ((n,) or (n, k)), sample_weight ((n,) or None), coef (k, d),
@@ -103,6 +106,14 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     (status, n_epochs, n_updates, converged, averaged, lr) where status is
     GD_OK or GD_ENONFINITE; a KeyboardInterrupt or an exception raised by a
     hook is re-raised here.
+
+    Extensions (gdfast.sklearn): with indptr (int64, (n + 1,)) and indices
+    (int32, (nnz,)) X is the CSR values array (nnz,) of an (n, n_features)
+    matrix. velocity ((k*d + k,), X's dtype, or None) carries the momentum
+    state in and out; velocity_started says it holds history. t_start is the
+    number of updates already made (schedules and averaging continue).
+    optimal_alpha > 0 replaces alpha in the 'optimal' schedule only.
+    weight_mean: batch gradients and epoch losses are sample-weighted means.
     """
     cdef gd_linear_data data
     cdef gd_linear_opts o
@@ -117,8 +128,15 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     memset(&data, 0, sizeof(data))
     memset(&o, 0, sizeof(o))
     memset(&res, 0, sizeof(res))
-    data.n = X.shape[0]
-    data.d = X.shape[1]
+    if indptr is not None:
+        data.n = indptr.shape[0] - 1
+        data.d = n_features
+        data.indptr = <const int64_t *>_addr(indptr)
+        data.indices = <const int32_t *>_addr(indices)
+    else:
+        data.n = X.shape[0]
+        data.d = X.shape[1]
+    data.velocity = _addr(velocity)
     data.k = coef.shape[0]
     data.X = _addr(X)
     data.y = _addr(y)
@@ -152,6 +170,10 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     o.tol = tol
     o.n_iter_no_change = n_iter_no_change
     o.n_threads = n_threads
+    o.t_start = t_start
+    o.velocity_started = velocity_started
+    o.optimal_alpha = optimal_alpha
+    o.weight_mean = weight_mean
     o.interrupt = _interrupt_hook
     o.interrupt_ctx = <void *>hooks
     if begin is not None or end is not None:

@@ -76,6 +76,15 @@ typedef struct gd_linear_data {
     void *avg_coef;             /* (k, d) when average > 0, else NULL */
     void *avg_intercept;        /* (k,)  when average > 0, else NULL */
     double *loss_history;       /* (epochs,) */
+    /* ---- extensions used by gdfast.sklearn (all optional: zero/NULL = off) ----
+     * CSR input: when indptr is not NULL, X holds the CSR data (float values),
+     * row i's values are X[indptr[i] .. indptr[i+1]) at the columns
+     * indices[...] (each < d); per-sample updates then cost O(nnz) per row. */
+    const int64_t *indptr;      /* (n + 1,) */
+    const int32_t *indices;     /* (nnz,) */
+    /* momentum state carried across calls (partial_fit): (k*d + k) entries,
+     * coef part then intercept part; in/out. NULL: a fresh zero state. */
+    void *velocity;
 } gd_linear_data;
 
 typedef struct gd_linear_opts {
@@ -100,6 +109,16 @@ typedef struct gd_linear_opts {
     void *interrupt_ctx;
     gd_epoch_hook epoch_hook;
     void *epoch_ctx;
+    /* ---- extensions used by gdfast.sklearn (zero = off) ---- */
+    int64_t t_start;            /* updates already made (partial_fit, warm restarts):
+                                 * schedules and averaging continue from t_start + 1 */
+    int velocity_started;       /* data->velocity holds history (not the first step) */
+    double optimal_alpha;       /* > 0: the alpha of the 'optimal' schedule when it differs
+                                 * from the penalty's (scikit-learn's penalty=None) */
+    int weight_mean;            /* with sample weights: a batch's gradient is
+                                 * sum s_i g_i / sum s_i (not / |B|) and the epoch loss
+                                 * is divided by sum s_i, so integer weights act as
+                                 * repeated rows; per-sample updates are unchanged */
 } gd_linear_opts;
 
 typedef struct gd_linear_result {

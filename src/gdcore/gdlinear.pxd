@@ -1,5 +1,5 @@
 # Declarations of the linear-model loops (gdlinear.h) for the Cython binding.
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cdef extern from "gdlinear.h" nogil:
     enum:
@@ -36,6 +36,9 @@ cdef extern from "gdlinear.h" nogil:
         void *avg_coef
         void *avg_intercept
         double *loss_history
+        const int64_t *indptr
+        const int32_t *indices
+        void *velocity
 
     ctypedef struct gd_linear_opts:
         int loss
@@ -58,6 +61,10 @@ cdef extern from "gdlinear.h" nogil:
         void *interrupt_ctx
         gd_epoch_hook epoch_hook
         void *epoch_ctx
+        int64_t t_start
+        int velocity_started
+        double optimal_alpha
+        int weight_mean
 
     ctypedef struct gd_linear_result:
         int64_t n_epochs

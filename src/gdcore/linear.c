@@ -43,7 +43,8 @@ static int gd_linear_check(const gd_linear_data *D, const gd_linear_opts *o, gd_
     if (o->loss < 0 || o->loss >= GD_LOSS_COUNT) return GD_EINVAL;
     if (o->schedule < GD_SCHEDULE_CONSTANT || o->schedule > GD_SCHEDULE_EPOCH) return GD_EINVAL;
     if (o->schedule == GD_SCHEDULE_EPOCH && o->epoch_hook == NULL) return GD_EINVAL;
-    if (o->schedule == GD_SCHEDULE_OPTIMAL && !(o->alpha > 0.0)) return GD_EINVAL;
+    if (o->schedule == GD_SCHEDULE_OPTIMAL && !(o->alpha > 0.0 || o->optimal_alpha > 0.0))
+        return GD_EINVAL;
     if (o->average > 0 && (D->avg_coef == NULL || D->avg_intercept == NULL)) return GD_EINVAL;
     if (o->loss != GD_LOSS_SQUARED_ERROR && o->loss != GD_LOSS_SOFTMAX && D->k != 1)
         return GD_EINVAL;
@@ -52,6 +53,17 @@ static int gd_linear_check(const gd_linear_data *D, const gd_linear_opts *o, gd_
         !(o->alpha >= 0.0) || !(o->l1_ratio >= 0.0 && o->l1_ratio <= 1.0) ||
         o->n_iter_no_change < 1)
         return GD_EINVAL;
+    if (o->t_start < 0) return GD_EINVAL;
+    if (D->indptr != NULL) {
+        /* CSR: the row pointers must be monotone from 0 and the columns in
+         * range; the Python layer guarantees this, the check is O(nnz) once */
+        int64_t i, j;
+        if (D->indptr[0] != 0 || (D->indptr[D->n] > 0 && D->indices == NULL)) return GD_EINVAL;
+        for (i = 0; i < D->n; i++)
+            if (D->indptr[i + 1] < D->indptr[i]) return GD_EINVAL;
+        for (j = 0; j < D->indptr[D->n]; j++)
+            if (D->indices[j] < 0 || (int64_t)D->indices[j] >= D->d) return GD_EINVAL;
+    }
     memset(r, 0, sizeof(*r));
     return GD_OK;
 }

@@ -162,6 +162,43 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
     for (int64_t j = 0; j < d; j++) y[j] += a * x[j];
 }
 
+/* CSR rows: the same operations over a row's nnz stored values. Four partial
+ * sums break the FMA dependency chain, as in lin_dot; the gathers dominate. */
+static inline GD_T GD_FN(lin_sdot)(int64_t nnz, const GD_T *GD_RESTRICT xv,
+                                   const int32_t *GD_RESTRICT xi, const GD_T *GD_RESTRICT w)
+{
+    GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t j = 0;
+    for (; j + 4 <= nnz; j += 4) {
+        s0 += xv[j] * w[xi[j]];
+        s1 += xv[j + 1] * w[xi[j + 1]];
+        s2 += xv[j + 2] * w[xi[j + 2]];
+        s3 += xv[j + 3] * w[xi[j + 3]];
+    }
+    for (; j < nnz; j++) s0 += xv[j] * w[xi[j]];
+    return (s0 + s1) + (s2 + s3);
+}
+
+static inline void GD_FN(lin_saxpy)(int64_t nnz, GD_T a, const GD_T *GD_RESTRICT xv,
+                                    const int32_t *GD_RESTRICT xi, GD_T *GD_RESTRICT y)
+{
+    for (int64_t j = 0; j < nnz; j++) y[xi[j]] += a * xv[j];
+}
+
+/* A row of either layout: xi == NULL means dense (nnz == d). */
+static inline GD_T GD_FN(lin_xdot)(int64_t nnz, const GD_T *x, const int32_t *xi, const GD_T *w)
+{
+    return xi ? GD_FN(lin_sdot)(nnz, x, xi, w) : GD_FN(lin_dot)(nnz, x, w);
+}
+
+static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const int32_t *xi, GD_T *y)
+{
+    if (xi)
+        GD_FN(lin_saxpy)(nnz, a, x, xi, y);
+    else
+        GD_FN(lin_axpy)(nnz, a, x, y);
+}
+
 /* The shuffled order defeats the hardware prefetcher, so the loops fetch
  * rows ahead themselves, in two stages: far ahead into L2 (many misses in
  * flight), then just ahead into L1. Measured on 200000 x 100 float64 rows in
@@ -184,6 +221,24 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
     } while (0)
 #endif
 
+/* The same for CSR rows: a shuffled row's values and column indices are two
+ * short contiguous runs somewhere in memory (the weights they gather from
+ * stay cached), so fetch both runs ahead like dense rows. */
+#ifndef GD_LIN_PREFETCH_CSR
+#define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
+    do {                                                                               \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
+            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
+            const int64_t a_ = (P)->indptr[i_], e_ = (P)->indptr[i_ + 1];              \
+            const char *pv_ = (const char *)((P)->X + a_);                             \
+            const char *pi_ = (const char *)((P)->indices + a_);                       \
+            for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64)        \
+                GD_LIN_PREFETCH_L2(pv_ + o_);                                          \
+            for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) GD_LIN_PREFETCH_L2(pi_ + o_); \
+        }                                                                              \
+    } while (0)
+#endif
+
 static int GD_FN(lin_nonfinite)(int64_t n, const GD_T *a)
 {
     GD_T acc = 0;
@@ -202,7 +257,24 @@ typedef struct {
     int loss;
     GD_T eps;
     GD_T *W, *b;            /* W: (k, d) */
+    const int64_t *indptr;  /* CSR (X = the values) or NULL for dense */
+    const int32_t *indices;
 } GD_FN(lin_prob);
+
+/* Row i of X: its values, their columns (NULL for dense) and their count. */
+static inline const GD_T *GD_FN(lin_row)(const GD_FN(lin_prob) *P, int64_t i, const int32_t **xi,
+                                         int64_t *nnz)
+{
+    if (P->indptr) {
+        const int64_t a = P->indptr[i];
+        *xi = P->indices + a;
+        *nnz = P->indptr[i + 1] - a;
+        return P->X + a;
+    }
+    *xi = NULL;
+    *nnz = P->d;
+    return P->X + i * P->d;
+}
 
 /* Accumulate rows rows[lo:hi) (storage rows lo..hi when rows is NULL) into
  * g (kd coef entries, then k intercept entries), each row's dloss weighted by
@@ -217,23 +289,27 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
     memset(g, 0, (size_t)(kd + k) * sizeof(GD_T));
     for (r = lo; r < hi; r++) {
         const int64_t i = rows ? rows[r] : r;
-        const GD_T *x = X + i * d;
+        const int32_t *xi;
+        int64_t nnz;
+        const GD_T *x = GD_FN(lin_row)(P, i, &xi, &nnz);
         const GD_T s = P->S ? P->S[i] : (GD_T)1;
-        if (rows) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
+        if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
+        else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
-            GD_T dl, p = GD_FN(lin_dot)(d, x, P->W) + P->b[0];
+            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0];
             GD_T L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
             sum += (double)(s * L);
             dl = dl * (s * scale);
             g[kd] += dl;
-            GD_FN(lin_axpy)(d, dl, x, g);
+            GD_FN(lin_xaxpy)(nnz, dl, x, xi, g);
         } else {
-            for (c = 0; c < k; c++) scratch[c] = GD_FN(lin_dot)(d, x, P->W + c * d) + P->b[c];
+            for (c = 0; c < k; c++)
+                scratch[c] = GD_FN(lin_xdot)(nnz, x, xi, P->W + c * d) + P->b[c];
             sum += (double)(s * GD_FN(lin_lossk)(P->loss, k, scratch, P->Y + i * P->ystride));
             for (c = 0; c < k; c++) {
                 const GD_T dl = scratch[c] * (s * scale);
                 g[kd + c] += dl;
-                GD_FN(lin_axpy)(d, dl, x, g + c * d);
+                GD_FN(lin_xaxpy)(nnz, dl, x, xi, g + c * d);
             }
         }
     }
@@ -278,6 +354,25 @@ static void GD_FN(lin_l1_cumulative)(int64_t n, GD_T *V, GD_T *q, double u, doub
     }
 }
 
+/* The same over the columns of one CSR row only: scikit-learn's lazy form,
+ * where a weight receives its accumulated penalty when its feature appears. */
+static void GD_FN(lin_l1_cumulative_sparse)(int64_t nnz, const int32_t *xi, GD_T *V, GD_T *q,
+                                            double u, double ws)
+{
+    for (int64_t jj = 0; jj < nnz; jj++) {
+        const int64_t j = xi[jj];
+        const GD_T z = V[j];
+        if (ws * z > 0.0) {
+            const GD_T c = (GD_T)((double)z - (u + (double)q[j]) / ws);
+            V[j] = c > (GD_T)0 ? c : (GD_T)0;
+        } else if (ws * z < 0.0) {
+            const GD_T c = (GD_T)((double)z + (u - (double)q[j]) / ws);
+            V[j] = c < (GD_T)0 ? c : (GD_T)0;
+        }
+        q[j] += (GD_T)(ws * (double)(V[j] - z));
+    }
+}
+
 static double GD_FN(lin_penalty)(int64_t n, const GD_T *W, double alpha, double l1_ratio)
 {
     double s2 = 0.0, s1 = 0.0;
@@ -309,7 +404,16 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     const int cumulative_l1 = (B == 1 && l1 > 0.0);
     const int adaptive = o->schedule == GD_SCHEDULE_ADAPTIVE;
     const int nt = o->n_threads;
-    const int64_t check_rows = GD_LIN_CHECK_WORK / (kd1 > 0 ? kd1 : 1) + 1;
+    const int sparse = D->indptr != NULL;
+    /* weight_mean: batch gradients and the epoch loss are means over the
+     * sample weights (sum s_i) instead of over rows; per sample the weight
+     * stays a multiplier (scikit-learn's) */
+    const int wmean = o->weight_mean && D->sample_weight != NULL && B > 1;
+    double loss_div = (double)n;
+    /* multiply-adds per row: k * (nnz + 1) on average for CSR */
+    const int64_t row_work =
+        sparse ? k * (D->indptr[n] / n + 1) + 1 : (kd1 > 0 ? kd1 : 1);
+    const int64_t check_rows = GD_LIN_CHECK_WORK / row_work + 1;
     const int64_t nblk_max = gd_lin_nblocks(B, kd1);
     GD_T *W = (GD_T *)D->coef, *b = (GD_T *)D->intercept;
     GD_T *AW = (GD_T *)D->avg_coef, *Ab = (GD_T *)D->avg_intercept;
@@ -318,9 +422,9 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     GD_T *g = NULL, *v = NULL, *save = NULL, *q = NULL, *part = NULL, *scratch = NULL;
     double *part_loss = NULL;
     gd_rule rw, rb;
-    int64_t t = 0, e, since_check = 0, no_improve = 0;
+    int64_t t = o->t_start, e, since_check = 0, no_improve = 0;
     double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
-    int first = 1, status = GD_OK, stop = 0;
+    int first = !(D->velocity != NULL && o->velocity_started), status = GD_OK, stop = 0;
 
     P.n = n;
     P.d = d;
@@ -334,6 +438,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     P.eps = (GD_T)o->epsilon;
     P.W = W;
     P.b = b;
+    P.indptr = D->indptr;
+    P.indices = D->indices;
+    if (o->weight_mean && P.S != NULL) {
+        double sw = 0.0;
+        for (int64_t i = 0; i < n; i++) sw += (double)P.S[i];
+        if (sw > 0.0) loss_div = sw;
+    }
 
     memset(&rw, 0, sizeof(rw));
     rw.momentum = o->momentum;
@@ -356,7 +467,9 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     save = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
     scratch = (GD_T *)gd_lin_alloc((size_t)(nblk_max * k) * sizeof(GD_T));
     if (!g || !save || !scratch) goto nomem;
-    if (momentum) {
+    if (momentum && D->velocity != NULL) {
+        v = (GD_T *)D->velocity; /* the caller's state, continued */
+    } else if (momentum) {
         v = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
         if (!v) goto nomem;
         memset(v, 0, (size_t)kd1 * sizeof(GD_T));
@@ -396,12 +509,15 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             int64_t r;
             for (r = 0; r < n; r++) {
                 const int64_t i = rows ? rows[r] : r;
-                const GD_T *x = X + i * d;
+                const int32_t *xi;
+                int64_t nnz;
+                const GD_T *x = GD_FN(lin_row)(&P, i, &xi, &nnz);
                 const GD_T s = P.S ? P.S[i] : (GD_T)1;
                 GD_T dl, p, L;
                 double upd;
-                if (rows) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
-                p = (GD_T)(wscale * (double)GD_FN(lin_dot)(d, x, W)) + b0;
+                if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
+                else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
+                p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
                 L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
                 sumloss += (double)(s * L);
                 t++;
@@ -419,12 +535,15 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 }
                 upd = -eta * (double)(dl * s);
                 if (upd != 0.0) {
-                    GD_FN(lin_axpy)(d, (GD_T)(upd / wscale), x, W);
+                    GD_FN(lin_xaxpy)(nnz, (GD_T)(upd / wscale), x, xi, W);
                     if (o->fit_intercept) b0 += (GD_T)upd;
                 }
                 if (cumulative_l1) {
                     u += eta * l1;
-                    GD_FN(lin_l1_cumulative)(d, W, q, u, wscale);
+                    if (sparse)
+                        GD_FN(lin_l1_cumulative_sparse)(nnz, xi, W, q, u, wscale);
+                    else
+                        GD_FN(lin_l1_cumulative)(d, W, q, u, wscale);
                 }
                 if (o->average > 0 && t >= o->average) {
                     const GD_T cnt = (GD_T)(t - o->average + 1);
@@ -454,8 +573,28 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             int64_t lo;
             for (lo = 0; lo < n; lo += B) {
                 const int64_t hi = lo + B < n ? lo + B : n, nb = hi - lo;
-                const int64_t nblk = gd_lin_nblocks(nb, kd1);
-                const GD_T scale = (GD_T)(1.0 / (double)nb);
+                int64_t nblk = gd_lin_nblocks(nb, kd1), work = nb * kd1;
+                if (sparse) {
+                    /* CSR: as many blocks as the batch's stored values keep
+                     * busy, so that combining the (kd+k)-long partial sums
+                     * never costs more than the rows themselves; the count
+                     * depends on the data, never on the thread count */
+                    int64_t bnnz = 0, cap;
+                    for (int64_t r = lo; r < hi; r++) {
+                        const int64_t i = rows ? rows[r] : r;
+                        bnnz += D->indptr[i + 1] - D->indptr[i];
+                    }
+                    work = k * (bnnz + nb);
+                    cap = work / (GD_LIN_BLOCK_WORK > kd1 ? GD_LIN_BLOCK_WORK : kd1);
+                    if (nblk > cap) nblk = cap > 1 ? cap : 1;
+                }
+                GD_T scale = (GD_T)(1.0 / (double)nb);
+                if (wmean) {
+                    /* the sample-weighted mean: integer weights are repetitions */
+                    double sb = 0.0;
+                    for (int64_t r = lo; r < hi; r++) sb += (double)P.S[rows ? rows[r] : r];
+                    scale = sb > 0.0 ? (GD_T)(1.0 / sb) : (GD_T)0;
+                }
                 if (nblk == 1) {
                     sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
                 } else {
@@ -466,9 +605,9 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                      * the interrupt hook every ~GD_LIN_CHECK_WORK and raises
                      * a flag that makes every thread skip its remaining
                      * blocks. */
-                    const int64_t per_blk = nb / nblk + 1;
-                    const int64_t grp = GD_LIN_CHECK_WORK / (per_blk * kd1) + 1;
-                    const int par = nt > 1 && nb * kd1 >= GD_LIN_PAR_WORK;
+                    const int64_t blk_work = work / nblk + 1; /* CSR: by stored values */
+                    const int64_t grp = GD_LIN_CHECK_WORK / blk_work + 1;
+                    const int par = nt > 1 && work >= GD_LIN_PAR_WORK;
                     volatile int stop_flag = 0;
                     int64_t bk;
 #ifdef _OPENMP
@@ -540,7 +679,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             }
         }
 
-        loss = sumloss / (double)n + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
+        loss = sumloss / loss_div + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
         D->loss_history[e] = loss;
         if (!isfinite(loss) || GD_FN(lin_nonfinite)(kd, W) || GD_FN(lin_nonfinite)(k, b)) {
             memcpy(W, save, (size_t)kd * sizeof(GD_T));
@@ -597,7 +736,7 @@ cleanup:
     gd_lin_free(keys);
     gd_lin_free(keys_tmp);
     gd_lin_free(g);
-    gd_lin_free(v);
+    if (v != (GD_T *)D->velocity) gd_lin_free(v);
     gd_lin_free(save);
     gd_lin_free(q);
     gd_lin_free(part);

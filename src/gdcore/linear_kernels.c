@@ -73,7 +73,10 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 {
     switch (o->schedule) {
     case GD_SCHEDULE_INVSCALING: return base / pow((double)t, o->power_t);
-    case GD_SCHEDULE_OPTIMAL: return 1.0 / (o->alpha * (o->optimal_t0 + (double)t - 1.0));
+    case GD_SCHEDULE_OPTIMAL: {
+        const double a = o->optimal_alpha > 0.0 ? o->optimal_alpha : o->alpha;
+        return 1.0 / (a * (o->optimal_t0 + (double)t - 1.0));
+    }
     default: return base;
     }
 }
