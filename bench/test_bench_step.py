@@ -5,7 +5,7 @@ import pytest
 from gdfast.benchcases import step
 
 CASES = step.cases()
-IMPLS = ["gdfast", "numpy", "torch-fused", "torch-foreach", "floor"]
+IMPLS = ["gdfast", "numpy", "torch-fused", "torch-foreach", "floor", "floor-inplace"]
 
 
 @pytest.mark.parametrize("impl", IMPLS)

@@ -396,3 +396,27 @@ def test_show_config_reports_isa_threads_versions():
     assert gdfast.get_isa() in text
     cfg = gdfast.config()
     assert cfg["isa"] in cfg["isa_available"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_forked_child_does_not_hang():
+    # libgomp's pool does not survive fork(); the core must fall back to one thread
+    code = """
+import os, sys, numpy as np, gdfast
+w = np.zeros(10**6, np.float32); g = np.ones_like(w)
+opt = gdfast.SGD(w, lr=0.1, momentum=0.9)
+gdfast.set_num_threads(2)
+from gdfast import _core
+_core.set_parallel_min(0)
+opt.step(g)
+pid = os.fork()
+if pid == 0:
+    opt.step(g)
+    os._exit(0 if gdfast.get_num_threads() == 1 and abs(w[0] + 0.29) < 1e-6 else 1)
+_, status = os.waitpid(pid, 0)
+opt.step(g)
+print('child', os.waitstatus_to_exitcode(status))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "child 0" in proc.stdout

@@ -7,13 +7,16 @@ __version__ = "0.1.0"
 
 from . import _core
 from ._config import config, get_isa, get_num_threads, set_isa, set_num_threads, show_config
+from ._linear import FitResult, fit_linear
 from ._optim import SGD
 
 _config._check_env_isa()
 
 __all__ = [
+    "FitResult",
     "SGD",
     "config",
+    "fit_linear",
     "get_isa",
     "get_num_threads",
     "set_isa",

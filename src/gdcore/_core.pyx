@@ -20,6 +20,9 @@ import numpy as np
 # from such a short C call (python-xxhash makes the same trade).
 cdef int64_t GIL_RELEASE_MIN = 1 << 14
 
+# register the fork handler now, before any user code can fork
+gd_init_threads()
+
 ISA_NAMES = tuple(gd_isa_name(i).decode() for i in range(GD_ISA_COUNT))
 
 
@@ -313,3 +316,6 @@ cdef class SGDKernel:
             raise TypeError(f"{name} has non-native byte order")
         # a strided gradient is read-only input: one contiguous copy is harmless
         return np.ascontiguousarray(g)
+
+
+include "_linear.pxi"

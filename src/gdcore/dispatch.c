@@ -14,6 +14,10 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#if defined(__unix__) || defined(__APPLE__)
+#include <pthread.h>
+#define GD_HAVE_ATFORK 1
+#endif
 
 #include "gdcore.h"
 #include "gd_template.h"
@@ -140,6 +144,27 @@ const char *gd_status_message(int status)
 
 static int gd_threads = 0; /* 0: not yet set, use the default */
 
+/* GNU libgomp's thread pool does not survive fork(): a child that enters a
+ * parallel region after its parent used one waits forever. A forked child
+ * (multiprocessing, pytest-xdist, ...) therefore runs every loop on its own
+ * thread; results are the same, since they never depend on the thread count. */
+static volatile int gd_forked_child = 0;
+#ifdef GD_HAVE_ATFORK
+static void gd_after_fork_child(void) { gd_forked_child = 1; }
+#endif
+
+void gd_init_threads(void)
+{
+    static int done = 0;
+    if (done) return;
+    done = 1;
+#ifdef GD_HAVE_ATFORK
+    pthread_atfork(NULL, NULL, gd_after_fork_child);
+#endif
+}
+
+int gd_in_forked_child(void) { return gd_forked_child; }
+
 /* In bytes per array. Measured on the 2-core development machine (heavy-ball
  * step, 1 vs 2 threads, float32 and float64): one thread wins below about
  * 256 KiB per array (2**16 float32, 2**15 float64), where the OpenMP
@@ -158,14 +183,18 @@ static int gd_default_threads(void)
 
 int gd_set_num_threads(int n)
 {
+    gd_init_threads();
     gd_threads = n < 1 ? gd_default_threads() : n;
     return gd_threads;
 }
 
 int gd_get_num_threads(void)
 {
-    if (gd_threads < 1) gd_threads = gd_default_threads();
-    return gd_threads;
+    if (gd_threads < 1) {
+        gd_init_threads();
+        gd_threads = gd_default_threads();
+    }
+    return gd_forked_child ? 1 : gd_threads;
 }
 
 int gd_openmp_enabled(void)

@@ -74,6 +74,11 @@ int gd_sgd_step_f64(int64_t n, double *w, const double *g, double *v,
 int gd_set_num_threads(int n);
 int gd_get_num_threads(void);
 int gd_openmp_enabled(void);
+/* Registers the fork handler; called by the thread functions above. After a
+ * fork() the child runs single-threaded (libgomp's pool does not survive
+ * fork), and gd_get_num_threads() returns 1 there. */
+void gd_init_threads(void);
+int gd_in_forked_child(void);
 
 /* Array size in bytes under which element-wise updates stay on one thread:
  * below it the fork/join costs more than the second core saves. */

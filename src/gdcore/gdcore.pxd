@@ -33,6 +33,8 @@ cdef extern from "gdcore.h" nogil:
     int gd_set_num_threads(int n) noexcept
     int gd_get_num_threads() noexcept
     int gd_openmp_enabled() noexcept
+    void gd_init_threads() noexcept
+    int gd_in_forked_child() noexcept
     int64_t gd_get_parallel_min() noexcept
     void gd_set_parallel_min(int64_t n) noexcept
 

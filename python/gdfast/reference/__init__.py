@@ -4,6 +4,7 @@ Written for reading, not for speed. It is the test suite's oracle (the C
 paths are compared to it step by step) and the benchmarks' NumPy baseline.
 Arithmetic happens in the arrays' own dtype, as in the C core.
 """
+from .linear import fit_linear, shuffle_order
 from .rule import SGD, sgd_step
 
-__all__ = ["SGD", "sgd_step"]
+__all__ = ["SGD", "fit_linear", "sgd_step", "shuffle_order"]

@@ -1,0 +1,143 @@
+/*
+ * gdlinear: whole training loops for linear models inside the C core.
+ *
+ * gd_fit_linear_f32/_f64 run `epochs` passes of gradient descent over dense,
+ * C-contiguous X (n rows of d features) for one of the built-in losses, with
+ * the update applied after every sample (batch_size == 1), after every
+ * mini-batch (1 < batch_size < n) or after the whole data set (batch_size 0
+ * or >= n). The update is gdfast's rule (sgd_step.tmpl.h, shared with
+ * gd_sgd_step_*), the shuffle order is a pure function of (seed, epoch, row)
+ * (gd_shuffle_order), and every reduction uses a blocking fixed by the
+ * problem's shape, so results are bit-identical for any thread count.
+ *
+ * Plain C11, no Python: the caller reaches back through two hooks, an
+ * interrupt hook polled every ~1e6 multiply-adds (Ctrl-C) and an epoch hook
+ * called at each epoch's start and end (callable schedules, callbacks,
+ * progress lines). Both are optional (NULL).
+ */
+#ifndef GDLINEAR_H
+#define GDLINEAR_H
+
+#include <stdint.h>
+
+#include "gdcore.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* scikit-learn's SGD loss names and definitions, p = x.coef + b */
+enum {
+    GD_LOSS_SQUARED_ERROR = 0,      /* (p - y)^2 / 2, also multi-output */
+    GD_LOSS_HUBER = 1,              /* epsilon */
+    GD_LOSS_EPSILON_INSENSITIVE = 2,
+    GD_LOSS_SQUARED_EPSILON_INSENSITIVE = 3,
+    GD_LOSS_LOG_LOSS = 4,           /* y in {-1, +1} */
+    GD_LOSS_HINGE = 5,
+    GD_LOSS_SQUARED_HINGE = 6,
+    GD_LOSS_MODIFIED_HUBER = 7,
+    GD_LOSS_PERCEPTRON = 8,
+    GD_LOSS_SOFTMAX = 9,            /* y holds class ids 0..k-1 */
+    GD_LOSS_COUNT = 10
+};
+
+/* learning-rate schedules; t = 1, 2, ... counts updates across epochs */
+enum {
+    GD_SCHEDULE_CONSTANT = 0,   /* lr */
+    GD_SCHEDULE_INVSCALING = 1, /* lr / t**power_t */
+    GD_SCHEDULE_OPTIMAL = 2,    /* 1 / (alpha * (optimal_t0 + t - 1)) */
+    GD_SCHEDULE_ADAPTIVE = 3,   /* lr, divided by 5 when the loss stalls */
+    GD_SCHEDULE_EPOCH = 4       /* the epoch hook sets lr at each epoch start */
+};
+
+enum { GD_EPOCH_BEGIN = 0, GD_EPOCH_END = 1 };
+
+/* Returns nonzero to stop the loop (the loop then returns GD_EINTERRUPT). */
+typedef int (*gd_interrupt_hook)(void *ctx);
+
+/*
+ * phase GD_EPOCH_BEGIN: before epoch `epoch` (0-based); with
+ *     GD_SCHEDULE_EPOCH the hook must store the epoch's lr in *lr_out.
+ * phase GD_EPOCH_END: after the epoch, loss = loss_history[epoch], lr = the
+ *     last step size used, coef/intercept hold the epoch's weights.
+ * Returns GD_OK to go on, GD_ESTOP to end training normally, any other
+ * status to abort (the loop returns that status unchanged).
+ */
+typedef int (*gd_epoch_hook)(void *ctx, int phase, int64_t epoch, double loss, double lr,
+                             int64_t n_updates, double *lr_out);
+
+typedef struct gd_linear_data {
+    int64_t n, d, k;            /* rows, features, outputs */
+    const void *X;              /* (n, d) C-contiguous */
+    const void *y;              /* (n,) or (n, k) for multi-output squared_error */
+    const void *sample_weight;  /* (n,) non-negative, or NULL */
+    void *coef;                 /* (k, d): one row of weights per output; in/out */
+    void *intercept;            /* (k,); in/out */
+    void *avg_coef;             /* (k, d) when average > 0, else NULL */
+    void *avg_intercept;        /* (k,)  when average > 0, else NULL */
+    double *loss_history;       /* (epochs,) */
+} gd_linear_data;
+
+typedef struct gd_linear_opts {
+    int loss;
+    double epsilon;
+    int64_t batch_size;         /* 1: per sample; 0 or >= n: full batch */
+    int64_t epochs;
+    /* the rule's hyperparameters (weight_decay comes from alpha) */
+    double lr, momentum, dampening;
+    int nesterov, ema, debias;
+    int schedule;
+    double power_t, optimal_t0;
+    double alpha, l1_ratio;
+    int fit_intercept, shuffle;
+    uint64_t seed;
+    int64_t average;            /* 0: off; k >= 1: average the iterates from update k */
+    int use_tol;
+    double tol;
+    int64_t n_iter_no_change;
+    int n_threads;
+    gd_interrupt_hook interrupt;
+    void *interrupt_ctx;
+    gd_epoch_hook epoch_hook;
+    void *epoch_ctx;
+} gd_linear_opts;
+
+typedef struct gd_linear_result {
+    int64_t n_epochs;    /* epochs completed; on GD_ENONFINITE the failing epoch */
+    int64_t n_updates;
+    int converged;       /* stopped by tol / adaptive, not by the epoch budget */
+    int averaged;        /* avg_coef/avg_intercept hold the answer */
+    double lr;           /* the last step size used */
+} gd_linear_result;
+
+/*
+ * Train in place. On GD_ENONFINITE coef/intercept hold the weights of the
+ * failing epoch's start (the last finite ones). On GD_EINTERRUPT or a hook's
+ * error they hold a consistent state (the weights after some whole update).
+ * GD_EINVAL for arguments the Python layer validates (shapes, enums, ranges).
+ */
+int gd_fit_linear_f32(const gd_linear_data *data, const gd_linear_opts *opts,
+                      gd_linear_result *res);
+int gd_fit_linear_f64(const gd_linear_data *data, const gd_linear_opts *opts,
+                      gd_linear_result *res);
+
+/* The rows of epoch `epoch` (0-based) in visiting order: the stable sort of
+ * n 32-bit keys splitmix64(seed*C1 + (epoch+1)*C2 + i*C3) >> 32. */
+int gd_shuffle_order(int64_t n, uint64_t seed, int64_t epoch, int64_t *order);
+/* The same with caller-provided scratch (n uint32 keys, n uint32 + n int64
+ * for the radix passes); used by the epoch loops so nothing is allocated per
+ * epoch. */
+void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order,
+                         uint32_t *keys, uint32_t *keys_tmp, int64_t *order_tmp);
+
+/* The table each ISA variant of linear_kernels.c exports. */
+typedef struct gd_linear_table {
+    const char *isa_name;
+    int (*fit_f32)(const gd_linear_data *, const gd_linear_opts *, gd_linear_result *);
+    int (*fit_f64)(const gd_linear_data *, const gd_linear_opts *, gd_linear_result *);
+} gd_linear_table;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GDLINEAR_H */

@@ -1,0 +1,601 @@
+/*
+ * The linear-model training loops, one template per dtype (GD_T, GD_SFX,
+ * GD_EXP, GD_LOG, GD_FABS; see linear_kernels.c), compiled once per ISA.
+ *
+ * Everything a loop touches per sample happens in one pass over the row while
+ * it is in L1: the dot product, the loss and its derivative, and the axpy into
+ * the weights (per-sample) or into the batch gradient (mini/full batch). The
+ * update itself is gdfast's rule, GD_FN(sgd_step) from sgd_step.tmpl.h.
+ *
+ * Requires sgd_step.tmpl.h to be included first for the same dtype.
+ */
+
+/* ---- losses (scikit-learn's _sgd_fast definitions) ---------------------- */
+
+/* Loss of one output; stores dloss/dp (clipped to +-MAX_DLOSS like
+ * scikit-learn, so one wild sample cannot blow the weights up at once). */
+static inline GD_T GD_FN(lin_loss1)(int loss, GD_T p, GD_T y, GD_T eps, GD_T *dl)
+{
+    const GD_T one = (GD_T)1, zero = (GD_T)0, half = (GD_T)0.5;
+    GD_T r, a, z, L, g;
+    switch (loss) {
+    case GD_LOSS_SQUARED_ERROR:
+        r = p - y;
+        g = r;
+        L = half * r * r;
+        break;
+    case GD_LOSS_HUBER:
+        r = p - y;
+        a = GD_FABS(r);
+        if (a <= eps) {
+            g = r;
+            L = half * r * r;
+        } else {
+            g = r > zero ? eps : -eps;
+            L = eps * a - half * eps * eps;
+        }
+        break;
+    case GD_LOSS_EPSILON_INSENSITIVE:
+        r = y - p;
+        L = GD_FABS(r) - eps;
+        L = L > zero ? L : zero;
+        g = r > eps ? -one : (-r > eps ? one : zero);
+        break;
+    case GD_LOSS_SQUARED_EPSILON_INSENSITIVE:
+        r = y - p;
+        L = GD_FABS(r) - eps;
+        L = L > zero ? L * L : zero;
+        g = r > eps ? (GD_T)-2 * (r - eps) : (r < -eps ? (GD_T)2 * (-r - eps) : zero);
+        break;
+    case GD_LOSS_LOG_LOSS:
+        z = p * y;
+        /* the branches keep exp() from overflowing, as scikit-learn's */
+        if (z > (GD_T)18) {
+            a = GD_EXP(-z);
+            L = a;
+            g = -y * a;
+        } else if (z < (GD_T)-18) {
+            L = -z;
+            g = -y;
+        } else {
+            L = GD_LOG(one + GD_EXP(-z));
+            g = -y / (GD_EXP(z) + one);
+        }
+        break;
+    case GD_LOSS_HINGE:
+        z = p * y;
+        if (z <= one) {
+            L = one - z;
+            g = -y;
+        } else {
+            L = zero;
+            g = zero;
+        }
+        break;
+    case GD_LOSS_PERCEPTRON:
+        z = p * y;
+        if (z <= zero) {
+            L = -z;
+            g = -y;
+        } else {
+            L = zero;
+            g = zero;
+        }
+        break;
+    case GD_LOSS_SQUARED_HINGE:
+        z = one - p * y;
+        if (z > zero) {
+            L = z * z;
+            g = (GD_T)-2 * y * z;
+        } else {
+            L = zero;
+            g = zero;
+        }
+        break;
+    case GD_LOSS_MODIFIED_HUBER:
+        z = p * y;
+        if (z >= one) {
+            L = zero;
+            g = zero;
+        } else if (z >= -one) {
+            L = (one - z) * (one - z);
+            g = (GD_T)2 * (one - z) * -y;
+        } else {
+            L = (GD_T)-4 * z;
+            g = (GD_T)-4 * y;
+        }
+        break;
+    default:
+        L = zero;
+        g = zero;
+    }
+    if (g > (GD_T)GD_LIN_MAX_DLOSS) g = (GD_T)GD_LIN_MAX_DLOSS;
+    if (g < (GD_T)-GD_LIN_MAX_DLOSS) g = (GD_T)-GD_LIN_MAX_DLOSS;
+    *dl = g;
+    return L;
+}
+
+/* Loss of a k-output row: multi-output squared error (y has k values) or
+ * softmax cross-entropy (y is the class id). p is overwritten by dloss/dp. */
+static inline GD_T GD_FN(lin_lossk)(int loss, int64_t k, GD_T *p, const GD_T *y)
+{
+    int64_t c;
+    GD_T L = 0;
+    if (loss == GD_LOSS_SOFTMAX) {
+        const int64_t cls = (int64_t)y[0];
+        GD_T m = p[0], s = 0, zy;
+        for (c = 1; c < k; c++) m = p[c] > m ? p[c] : m;
+        zy = p[cls] - m;
+        for (c = 0; c < k; c++) {
+            p[c] = GD_EXP(p[c] - m);
+            s += p[c];
+        }
+        L = GD_LOG(s) - zy;
+        for (c = 0; c < k; c++) p[c] = p[c] / s - (c == cls ? (GD_T)1 : (GD_T)0);
+        return L;
+    }
+    for (c = 0; c < k; c++) {
+        GD_T r = p[c] - y[c];
+        L += (GD_T)0.5 * r * r;
+        r = r > (GD_T)GD_LIN_MAX_DLOSS ? (GD_T)GD_LIN_MAX_DLOSS : r;
+        p[c] = r < (GD_T)-GD_LIN_MAX_DLOSS ? (GD_T)-GD_LIN_MAX_DLOSS : r;
+    }
+    return L;
+}
+
+/* ---- vector pieces ------------------------------------------------------ */
+
+/* A dot product with GD_LIN_LANES independent partial sums: a single vector
+ * accumulator would chain every FMA on the previous one (4-cycle latency),
+ * which is what bounds a 100-feature row, not the loads. */
+#define GD_LIN_LANES (256 / (int)sizeof(GD_T))
+static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
+{
+    GD_T acc[GD_LIN_LANES];
+    GD_T s = 0;
+    int64_t j = 0;
+    int l;
+    if (d >= GD_LIN_LANES) {
+        for (l = 0; l < GD_LIN_LANES; l++) acc[l] = x[l] * w[l];
+        for (j = GD_LIN_LANES; j + GD_LIN_LANES <= d; j += GD_LIN_LANES)
+            for (l = 0; l < GD_LIN_LANES; l++) acc[l] += x[j + l] * w[j + l];
+        for (l = GD_LIN_LANES / 2; l > 0; l /= 2)
+            for (int64_t q = 0; q < l; q++) acc[q] += acc[q + l];
+        s = acc[0];
+    }
+    {
+        GD_T t = 0;
+        GD_SIMD_SUM(t)
+        for (int64_t i = j; i < d; i++) t += x[i] * w[i];
+        s += t;
+    }
+    return s;
+}
+
+static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x, GD_T *GD_RESTRICT y)
+{
+    GD_SIMD
+    for (int64_t j = 0; j < d; j++) y[j] += a * x[j];
+}
+
+static inline void GD_FN(lin_prefetch_row)(const GD_T *row, int64_t d)
+{
+    const char *p = (const char *)row;
+    const int64_t bytes = d * (int64_t)sizeof(GD_T);
+    for (int64_t off = 0; off < bytes; off += 64) GD_LIN_PREFETCH(p + off);
+}
+
+static int GD_FN(lin_nonfinite)(int64_t n, const GD_T *a)
+{
+    GD_T acc = 0;
+    /* x - x is 0 for finite x and NaN for inf/NaN, so one sum tells */
+    GD_SIMD_SUM(acc)
+    for (int64_t i = 0; i < n; i++) acc += a[i] - a[i];
+    return acc != acc;
+}
+
+/* ---- the problem, as the loops see it ----------------------------------- */
+
+typedef struct {
+    int64_t n, d, k, kd;    /* kd = k * d */
+    const GD_T *X, *Y, *S;  /* S may be NULL */
+    int64_t ystride;        /* k for multi-output y, else 1 */
+    int loss;
+    GD_T eps;
+    GD_T *W, *b;            /* W: (k, d) */
+} GD_FN(lin_prob);
+
+/* Accumulate rows rows[lo:hi) (storage rows lo..hi when rows is NULL) into
+ * g (kd coef entries, then k intercept entries), each row's dloss weighted by
+ * s_i * scale; returns sum_i s_i * L_i. g is overwritten. */
+static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, int64_t lo,
+                               int64_t hi, int64_t n_order, GD_T scale, GD_T *g, GD_T *scratch)
+{
+    const int64_t d = P->d, k = P->k, kd = P->kd;
+    const GD_T *X = P->X;
+    double sum = 0.0;
+    int64_t r, c;
+    memset(g, 0, (size_t)(kd + k) * sizeof(GD_T));
+    for (r = lo; r < hi; r++) {
+        const int64_t i = rows ? rows[r] : r;
+        const GD_T *x = X + i * d;
+        const GD_T s = P->S ? P->S[i] : (GD_T)1;
+        if (rows && r + GD_LIN_PREFETCH_AHEAD < n_order)
+            GD_FN(lin_prefetch_row)(X + rows[r + GD_LIN_PREFETCH_AHEAD] * d, d);
+        if (k == 1) {
+            GD_T dl, p = GD_FN(lin_dot)(d, x, P->W) + P->b[0];
+            GD_T L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
+            sum += (double)(s * L);
+            dl = dl * (s * scale);
+            g[kd] += dl;
+            GD_FN(lin_axpy)(d, dl, x, g);
+        } else {
+            for (c = 0; c < k; c++) scratch[c] = GD_FN(lin_dot)(d, x, P->W + c * d) + P->b[c];
+            sum += (double)(s * GD_FN(lin_lossk)(P->loss, k, scratch, P->Y + i * P->ystride));
+            for (c = 0; c < k; c++) {
+                const GD_T dl = scratch[c] * (s * scale);
+                g[kd + c] += dl;
+                GD_FN(lin_axpy)(d, dl, x, g + c * d);
+            }
+        }
+    }
+    return sum;
+}
+
+/* The rule over n elements, split across threads when it is large (each
+ * element is independent, so the split never changes a result). */
+static void GD_FN(lin_rule)(int64_t n, GD_T *w, const GD_T *g, GD_T *v, const gd_rule *rule,
+                            int64_t t, int first, int nt)
+{
+#ifdef _OPENMP
+    if (nt > 1 && n >= gd_get_parallel_min()) {
+        const int64_t per = ((n + nt - 1) / nt + 15) / 16 * 16;
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (int c = 0; c < nt; c++) {
+            int64_t b0 = (int64_t)c * per, b1 = b0 + per < n ? b0 + per : n;
+            if (b0 < b1) GD_FN(sgd_step)(b0, b1, w, g, v, rule, t, first);
+        }
+        return;
+    }
+#endif
+    (void)nt;
+    GD_FN(sgd_step)(0, n, w, g, v, rule, t, first);
+}
+
+/* scikit-learn's cumulative L1 penalty (Tsuruoka et al. 2009) on w = ws * V:
+ * each weight is pulled toward zero by the total penalty u it could have
+ * received so far minus what it did receive (q), without crossing zero. */
+static void GD_FN(lin_l1_cumulative)(int64_t n, GD_T *V, GD_T *q, double u, double ws)
+{
+    for (int64_t j = 0; j < n; j++) {
+        const GD_T z = V[j];
+        if (ws * z > 0.0) {
+            const GD_T c = (GD_T)((double)z - (u + (double)q[j]) / ws);
+            V[j] = c > (GD_T)0 ? c : (GD_T)0;
+        } else if (ws * z < 0.0) {
+            const GD_T c = (GD_T)((double)z + (u - (double)q[j]) / ws);
+            V[j] = c < (GD_T)0 ? c : (GD_T)0;
+        }
+        q[j] += (GD_T)(ws * (double)(V[j] - z));
+    }
+}
+
+static double GD_FN(lin_penalty)(int64_t n, const GD_T *W, double alpha, double l1_ratio)
+{
+    double s2 = 0.0, s1 = 0.0;
+    if (alpha == 0.0) return 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        const double w = (double)W[j];
+        s2 += w * w;
+        s1 += w < 0 ? -w : w;
+    }
+    return alpha * ((1.0 - l1_ratio) * 0.5 * s2 + l1_ratio * s1);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
+                             gd_linear_result *res)
+{
+    GD_FN(lin_prob) P;
+    const int64_t n = D->n, d = D->d, k = D->k, kd = d * k, kd1 = kd + k;
+    const int full = o->batch_size <= 0 || o->batch_size >= n;
+    const int64_t B = full ? n : o->batch_size;
+    const int shuffle = o->shuffle && !full;
+    const double alpha2 = o->alpha * (1.0 - o->l1_ratio);
+    const double l1 = o->alpha * o->l1_ratio;
+    const int momentum = o->momentum != 0.0;
+    /* per-sample without momentum keeps w = wscale * V so the L2 shrink is
+     * O(1) per sample (Bottou; scikit-learn's WeightVector) */
+    const int fast = (B == 1 && k == 1 && !momentum);
+    const int cumulative_l1 = (B == 1 && l1 > 0.0);
+    const int adaptive = o->schedule == GD_SCHEDULE_ADAPTIVE;
+    const int nt = o->n_threads;
+    const int64_t check_rows = GD_LIN_CHECK_WORK / (kd1 > 0 ? kd1 : 1) + 1;
+    const int64_t nblk_max = gd_lin_nblocks(B, kd1);
+    GD_T *W = (GD_T *)D->coef, *b = (GD_T *)D->intercept;
+    GD_T *AW = (GD_T *)D->avg_coef, *Ab = (GD_T *)D->avg_intercept;
+    int64_t *order = NULL, *order_tmp = NULL;
+    uint32_t *keys = NULL, *keys_tmp = NULL;
+    GD_T *g = NULL, *v = NULL, *save = NULL, *q = NULL, *part = NULL, *scratch = NULL;
+    double *part_loss = NULL;
+    gd_rule rw, rb;
+    int64_t t = 0, e, since_check = 0, no_improve = 0;
+    double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
+    int first = 1, status = GD_OK, stop = 0;
+
+    P.n = n;
+    P.d = d;
+    P.k = k;
+    P.kd = kd;
+    P.X = (const GD_T *)D->X;
+    P.Y = (const GD_T *)D->y;
+    P.S = (const GD_T *)D->sample_weight;
+    P.ystride = (o->loss == GD_LOSS_SQUARED_ERROR) ? k : 1;
+    P.loss = o->loss;
+    P.eps = (GD_T)o->epsilon;
+    P.W = W;
+    P.b = b;
+
+    memset(&rw, 0, sizeof(rw));
+    rw.momentum = o->momentum;
+    rw.dampening = o->dampening;
+    rw.nesterov = o->nesterov;
+    rw.ema = o->ema;
+    rw.debias = o->debias;
+    rw.weight_decay = alpha2;
+    rb = rw;
+    rb.weight_decay = 0.0; /* the intercept is never penalized */
+
+    if (shuffle) {
+        order = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
+        order_tmp = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
+        keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+        keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+        if (!order || !order_tmp || !keys || !keys_tmp) goto nomem;
+    }
+    g = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
+    save = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
+    scratch = (GD_T *)gd_lin_alloc((size_t)(nblk_max * k) * sizeof(GD_T));
+    if (!g || !save || !scratch) goto nomem;
+    if (momentum) {
+        v = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
+        if (!v) goto nomem;
+        memset(v, 0, (size_t)kd1 * sizeof(GD_T));
+    }
+    if (cumulative_l1) {
+        q = (GD_T *)gd_lin_alloc((size_t)(kd > 0 ? kd : 1) * sizeof(GD_T));
+        if (!q) goto nomem;
+        memset(q, 0, (size_t)kd * sizeof(GD_T));
+    }
+    if (nblk_max > 1) {
+        part = (GD_T *)gd_lin_alloc((size_t)(nblk_max * kd1) * sizeof(GD_T));
+        part_loss = (double *)gd_lin_alloc((size_t)nblk_max * sizeof(double));
+        if (!part || !part_loss) goto nomem;
+    }
+
+    for (e = 0; e < o->epochs; e++) {
+        double sumloss = 0.0, loss;
+        const int64_t *rows = NULL;
+
+        if (o->epoch_hook) {
+            double lr_e = eta_base;
+            status = o->epoch_hook(o->epoch_ctx, GD_EPOCH_BEGIN, e, 0.0, eta, t, &lr_e);
+            if (status != GD_OK) goto done;
+            if (o->schedule == GD_SCHEDULE_EPOCH) eta_base = lr_e;
+        }
+        memcpy(save, W, (size_t)kd * sizeof(GD_T));
+        memcpy(save + kd, b, (size_t)k * sizeof(GD_T));
+        if (shuffle) {
+            gd_shuffle_order_ws(n, o->seed, e, order, keys, keys_tmp, order_tmp);
+            rows = order;
+        }
+
+        if (fast) {
+            /* ---- per sample, w = wscale * W, intercept b[0] ---- */
+            const GD_T *X = P.X;
+            GD_T b0 = b[0];
+            int64_t r;
+            for (r = 0; r < n; r++) {
+                const int64_t i = rows ? rows[r] : r;
+                const GD_T *x = X + i * d;
+                const GD_T s = P.S ? P.S[i] : (GD_T)1;
+                GD_T dl, p, L;
+                double upd;
+                /* the shuffled order defeats the hardware prefetcher:
+                 * fetch the rows a few samples ahead ourselves */
+                if (rows && r + GD_LIN_PREFETCH_AHEAD < n)
+                    GD_FN(lin_prefetch_row)(X + rows[r + GD_LIN_PREFETCH_AHEAD] * d, d);
+                p = (GD_T)(wscale * (double)GD_FN(lin_dot)(d, x, W)) + b0;
+                L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
+                sumloss += (double)(s * L);
+                t++;
+                eta = gd_lin_eta(o, eta_base, t);
+                if (alpha2 > 0.0) {
+                    const double f = 1.0 - eta * alpha2;
+                    wscale *= f > 0.0 ? f : 0.0;
+                    if (wscale < 1e-9) {
+                        /* renormalise before the scale underflows */
+                        const GD_T ws = (GD_T)wscale;
+                        GD_SIMD
+                        for (int64_t j = 0; j < d; j++) W[j] *= ws;
+                        wscale = 1.0;
+                    }
+                }
+                upd = -eta * (double)(dl * s);
+                if (upd != 0.0) {
+                    GD_FN(lin_axpy)(d, (GD_T)(upd / wscale), x, W);
+                    if (o->fit_intercept) b0 += (GD_T)upd;
+                }
+                if (cumulative_l1) {
+                    u += eta * l1;
+                    GD_FN(lin_l1_cumulative)(d, W, q, u, wscale);
+                }
+                if (o->average > 0 && t >= o->average) {
+                    const GD_T cnt = (GD_T)(t - o->average + 1);
+                    const GD_T ws = (GD_T)wscale;
+                    GD_SIMD
+                    for (int64_t j = 0; j < d; j++) AW[j] += (ws * W[j] - AW[j]) / cnt;
+                    Ab[0] += (b0 - Ab[0]) / cnt;
+                }
+                if (++since_check >= check_rows) {
+                    since_check = 0;
+                    if (o->interrupt && o->interrupt(o->interrupt_ctx)) {
+                        status = GD_EINTERRUPT;
+                        b[0] = b0;
+                        goto done;
+                    }
+                }
+            }
+            b[0] = b0;
+            if (wscale != 1.0) {
+                const GD_T ws = (GD_T)wscale;
+                GD_SIMD
+                for (int64_t j = 0; j < d; j++) W[j] *= ws;
+                wscale = 1.0;
+            }
+        } else {
+            /* ---- batches (B rows; B == 1 with momentum or k > 1) ---- */
+            int64_t lo;
+            for (lo = 0; lo < n; lo += B) {
+                const int64_t hi = lo + B < n ? lo + B : n, nb = hi - lo;
+                const int64_t nblk = gd_lin_nblocks(nb, kd1);
+                const GD_T scale = (GD_T)(1.0 / (double)nb);
+                if (nblk == 1) {
+                    sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
+                } else {
+                    /* fixed blocks, combined in block order: the same sums
+                     * for any thread count; groups of blocks between polls of
+                     * the interrupt hook keep Ctrl-C responsive in a long
+                     * full-batch pass */
+                    const int64_t per_blk = nb / nblk + 1;
+                    int64_t grp = GD_LIN_CHECK_WORK / (per_blk * kd1) + 1, b0, bk;
+                    const int par = nt > 1 && nb * kd1 >= GD_LIN_PAR_WORK;
+                    if (par && grp < nt) grp = nt;
+                    for (b0 = 0; b0 < nblk; b0 += grp) {
+                        const int64_t b1 = b0 + grp < nblk ? b0 + grp : nblk;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nt) schedule(static) if (par)
+#endif
+                        for (bk = b0; bk < b1; bk++) {
+                            const int64_t r0 = lo + bk * nb / nblk, r1 = lo + (bk + 1) * nb / nblk;
+                            part_loss[bk] = GD_FN(lin_block)(&P, rows, r0, r1, n, scale,
+                                                             part + bk * kd1, scratch + bk * k);
+                        }
+                        if (b1 < nblk && o->interrupt && o->interrupt(o->interrupt_ctx)) {
+                            status = GD_EINTERRUPT;
+                            goto done;
+                        }
+                    }
+                    memcpy(g, part, (size_t)kd1 * sizeof(GD_T));
+                    sumloss += part_loss[0];
+                    for (bk = 1; bk < nblk; bk++) {
+                        const GD_T *pb = part + bk * kd1;
+                        GD_SIMD
+                        for (int64_t j = 0; j < kd1; j++) g[j] += pb[j];
+                        sumloss += part_loss[bk];
+                    }
+                }
+                t++;
+                eta = gd_lin_eta(o, eta_base, t);
+                rw.lr = eta;
+                rb.lr = eta;
+                GD_FN(lin_rule)(kd, W, g, v, &rw, t, first, nt);
+                if (o->fit_intercept) GD_FN(sgd_step)(0, k, b, g + kd, v ? v + kd : NULL, &rb, t, first);
+                first = 0;
+                if (cumulative_l1) {
+                    u += eta * l1;
+                    GD_FN(lin_l1_cumulative)(kd, W, q, u, 1.0);
+                } else if (l1 > 0.0) {
+                    /* proximal step of the L1 term: soft-threshold, exact zeros */
+                    const GD_T thr = (GD_T)(eta * l1);
+                    GD_SIMD
+                    for (int64_t j = 0; j < kd; j++) {
+                        const GD_T a = GD_FABS(W[j]) - thr;
+                        W[j] = a > (GD_T)0 ? (W[j] > (GD_T)0 ? a : -a) : (GD_T)0;
+                    }
+                }
+                if (o->average > 0 && t >= o->average) {
+                    const GD_T cnt = (GD_T)(t - o->average + 1);
+                    GD_SIMD
+                    for (int64_t j = 0; j < kd; j++) AW[j] += (W[j] - AW[j]) / cnt;
+                    for (int64_t c = 0; c < k; c++) Ab[c] += (b[c] - Ab[c]) / cnt;
+                }
+                since_check += nb;
+                if (since_check >= check_rows) {
+                    since_check = 0;
+                    if (o->interrupt && o->interrupt(o->interrupt_ctx)) {
+                        status = GD_EINTERRUPT;
+                        goto done;
+                    }
+                }
+            }
+        }
+
+        loss = sumloss / (double)n + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
+        D->loss_history[e] = loss;
+        if (!isfinite(loss) || GD_FN(lin_nonfinite)(kd, W) || GD_FN(lin_nonfinite)(k, b)) {
+            memcpy(W, save, (size_t)kd * sizeof(GD_T));
+            memcpy(b, save + kd, (size_t)k * sizeof(GD_T));
+            res->n_epochs = e;
+            status = GD_ENONFINITE;
+            goto done;
+        }
+        res->n_epochs = e + 1;
+        if (o->use_tol || adaptive) {
+            const double tol = o->use_tol ? o->tol : 0.0;
+            if (loss > best - tol)
+                no_improve++;
+            else
+                no_improve = 0;
+            if (loss < best) best = loss;
+            if (no_improve >= o->n_iter_no_change) {
+                if (adaptive) {
+                    eta_base /= 5.0;
+                    no_improve = 0;
+                    if (eta_base < 1e-6) stop = 1;
+                } else {
+                    stop = 1;
+                }
+                res->converged = stop;
+            }
+        }
+        if (o->epoch_hook) {
+            status = o->epoch_hook(o->epoch_ctx, GD_EPOCH_END, e, loss, eta, t, NULL);
+            if (status == GD_ESTOP) {
+                status = GD_OK;
+                stop = 1;
+            } else if (status != GD_OK) {
+                goto done;
+            }
+        }
+        if (stop) break;
+    }
+
+done:
+    if (fast && wscale != 1.0) {
+        const GD_T ws = (GD_T)wscale;
+        for (int64_t j = 0; j < d; j++) W[j] *= ws;
+    }
+    res->n_updates = t;
+    res->averaged = o->average > 0 && t >= o->average;
+    res->lr = eta;
+    goto cleanup;
+nomem:
+    status = GD_ENOMEM;
+cleanup:
+    gd_lin_free(order);
+    gd_lin_free(order_tmp);
+    gd_lin_free(keys);
+    gd_lin_free(keys_tmp);
+    gd_lin_free(g);
+    gd_lin_free(v);
+    gd_lin_free(save);
+    gd_lin_free(q);
+    gd_lin_free(part);
+    gd_lin_free(part_loss);
+    gd_lin_free(scratch);
+    return status;
+}
+
+#undef GD_LIN_LANES

@@ -1,0 +1,104 @@
+/*
+ * The linear-model loops, compiled once per instruction set (CMake builds
+ * this file with -DGD_ISA=baseline|avx2|avx512, like kernels.c). Each build
+ * exports gd_linear_table_<isa>; linear.c picks one at run time.
+ *
+ * The update rule comes from the same template as gdfast.SGD's kernels
+ * (sgd_step.tmpl.h): one definition of the rule in the whole core.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gdcore.h"
+#include "gdlinear.h"
+#include "gd_template.h"
+
+/* scikit-learn's MAX_DLOSS */
+#define GD_LIN_MAX_DLOSS 1e12
+/* Poll the interrupt hook after about this many multiply-adds: ~1 ms of work,
+ * so Ctrl-C is answered well within 100 ms while the poll (a GIL round trip
+ * in the binding) costs well under 0.1%. */
+#define GD_LIN_CHECK_WORK ((int64_t)1 << 21)
+/* Multiply-adds per reduction block. The blocking depends only on the
+ * problem's shape, never on the thread count, so sums are reproducible. */
+#define GD_LIN_BLOCK_WORK ((int64_t)1 << 14)
+#define GD_LIN_MAX_BLOCKS ((int64_t)1024)
+/* partial sums kept for the blocks of one batch, in elements (bounds memory) */
+#define GD_LIN_MAX_PARTIAL ((int64_t)1 << 23)
+/* A batch is split across threads above this many multiply-adds: below it
+ * the fork/join (a few microseconds) costs more than the second core saves. */
+#define GD_LIN_PAR_WORK ((int64_t)1 << 16)
+/* Rows fetched ahead in a shuffled pass: enough to cover DRAM latency while
+ * the current rows are processed, few enough to stay in L1. */
+#define GD_LIN_PREFETCH_AHEAD 4
+#if defined(__GNUC__)
+#define GD_LIN_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#else
+#define GD_LIN_PREFETCH(p) ((void)0)
+#endif
+
+static int64_t gd_lin_nblocks(int64_t rows, int64_t kd1)
+{
+    int64_t rmin = GD_LIN_BLOCK_WORK / (kd1 > 0 ? kd1 : 1);
+    int64_t cap = GD_LIN_MAX_PARTIAL / (kd1 > 0 ? kd1 : 1), nblk;
+    if (rmin < 1) rmin = 1;
+    if (cap > GD_LIN_MAX_BLOCKS) cap = GD_LIN_MAX_BLOCKS;
+    if (cap < 1) cap = 1;
+    nblk = (rows + rmin - 1) / rmin;
+    if (nblk > cap) nblk = cap;
+    return nblk < 1 ? 1 : nblk;
+}
+
+static void *gd_lin_alloc(size_t bytes)
+{
+    /* 64-byte aligned so vector loops over the buffers run unpeeled */
+    size_t rounded = (bytes + 63) / 64 * 64;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+static void gd_lin_free(void *p) { free(p); }
+
+static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
+{
+    switch (o->schedule) {
+    case GD_SCHEDULE_INVSCALING: return base / pow((double)t, o->power_t);
+    case GD_SCHEDULE_OPTIMAL: return 1.0 / (o->alpha * (o->optimal_t0 + (double)t - 1.0));
+    default: return base;
+    }
+}
+
+#define GD_T float
+#define GD_SFX f32
+#define GD_EXP expf
+#define GD_LOG logf
+#define GD_FABS fabsf
+#include "sgd_step.tmpl.h"
+#include "linear.tmpl.h"
+#undef GD_T
+#undef GD_SFX
+#undef GD_EXP
+#undef GD_LOG
+#undef GD_FABS
+
+#define GD_T double
+#define GD_SFX f64
+#define GD_EXP exp
+#define GD_LOG log
+#define GD_FABS fabs
+#include "sgd_step.tmpl.h"
+#include "linear.tmpl.h"
+#undef GD_T
+#undef GD_SFX
+#undef GD_EXP
+#undef GD_LOG
+#undef GD_FABS
+
+#define GD_LTABLE_NAME GD_CAT(gd_linear_table_, GD_ISA)
+#define GD_LFN(name, sfx) GD_CAT(GD_CAT3(gd_, name, _), GD_CAT3(sfx, _, GD_ISA))
+
+const gd_linear_table GD_LTABLE_NAME = {
+    GD_STR(GD_ISA),
+    GD_LFN(fit_linear, f32),
+    GD_LFN(fit_linear, f64),
+};
