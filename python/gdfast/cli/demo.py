@@ -51,7 +51,7 @@ class Mode:
 
     def fit_kwargs(self, seed):
         return dict(loss="squared_error", batch_size=self.batch_size, lr=self.lr,
-                    momentum=self.momentum, seed=seed, fit_intercept=True)
+                    momentum=self.momentum, seed=seed, fit_intercept=True, n_jobs=None)
 
 
 @dataclass
@@ -234,8 +234,9 @@ def run_numpy(X, y, mode, *, seed, quiet):
     if not full:
         total = X.shape[0] * mode.epochs
         run.extrapolated_seconds = total / run.rate
+        unit = "iterations" if mode.batch_size is None else "epochs"
         run.note = (f"extrapolated from {rows} rows" if rows < X.shape[0]
-                    else f"extrapolated from {n_ep} of {mode.epochs} iterations")
+                    else f"extrapolated from {n_ep} of {mode.epochs} {unit}")
     return run, diff
 
 
@@ -284,9 +285,11 @@ def footnotes(runs, diffs):
     out = []
     for r in runs:
         if r.impl == "numpy" and r.note:
-            out.append(f"~ numpy {r.mode.name} m={r.mode.momentum:g}: ran {r.epochs} epoch(s) "
-                       f"on {r.samples // max(r.epochs, 1)} rows in {r.seconds:.2f} s; seconds "
-                       f"{r.note}")
+            unit = "iteration" if r.mode.batch_size is None else "epoch"
+            out.append(f"~ numpy {r.mode.name}, momentum {r.mode.momentum:g}: ran {r.epochs} "
+                       f"{unit}{'s' if r.epochs != 1 else ''} on "
+                       f"{r.samples // max(r.epochs, 1)} rows in {r.seconds:.2f} s; its seconds "
+                       f"are {r.note}")
     if diffs:
         worst = max(diffs)
         out.append(f"NumPy and gdfast did the same updates: on the same rows and epochs their "
@@ -317,6 +320,8 @@ def plot_curves(path, runs, initial_loss):
         ax.grid(True, which="both", alpha=0.3)
         ax.set_ylabel("training loss (mean squared error / 2)")
     ax1.set_xscale("symlog", linthresh=1.0)
+    ax1.set_xlim(left=0)
+    ax2.set_xlim(left=0)
     ax1.set_xlabel("epoch (full batch: iteration)")
     ax2.set_xlabel("seconds")
     ax1.legend(fontsize=8)
@@ -405,6 +410,7 @@ def run(a):
                            status=1) from None
     say("")
     say(format_table(runs))
+    say("")
     for line in footnotes(runs, diffs):
         say(line)
     say(f"initial loss {initial:.5g}; the noise floor is {NOISE ** 2 / 2:.4g}. lr: "

@@ -125,6 +125,16 @@ def _fit_options(a):
                 n_iter_no_change=a.n_iter_no_change, n_jobs=a.n_jobs)
 
 
+def _check_rule(a):
+    """The update-rule options, checked before anything is printed or trained."""
+    from .._validation import check_rule
+
+    try:
+        check_rule(a.lr, a.momentum, a.dampening, a.nesterov, 0.0, False, a.ema, a.debias)
+    except (ValueError, TypeError) as e:
+        raise CLIError(str(e)) from None
+
+
 def _fit_linear():
     import gdfast
 
@@ -211,6 +221,7 @@ def run_fit(a):
     t_load = time.perf_counter() - t_load
     y, classes = encode_target(ds.path, ds.y, a.loss)
     opts = _fit_options(a)
+    _check_rule(a)
     out = a.out
     if not out.endswith(".npz"):
         out += ".npz"  # np.savez would add it anyway; say the real name in the summary

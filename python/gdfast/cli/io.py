@@ -176,7 +176,14 @@ def _split_target(path, M, target, dtype, require_target, n_features, names=None
     return X, y, xnames, tname
 
 
+def _magic(path, n):
+    with open(path, "rb") as f:
+        return f.read(n)
+
+
 def _load_npy(path, *, target, dtype, require_target, n_features, **_):
+    if _magic(path, 6) != b"\x93NUMPY":
+        raise DataError(path, "not a valid .npy file (no NumPy header)")
     try:
         M = np.load(path, allow_pickle=False)
     except ValueError as e:  # object arrays need pickle, which a data file must not need
@@ -194,6 +201,8 @@ def _load_npy(path, *, target, dtype, require_target, n_features, **_):
 
 
 def _load_npz(path, *, dtype, require_target, **_):
+    if _magic(path, 4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise DataError(path, "not a valid .npz archive (not a zip file)")
     try:
         with np.load(path, allow_pickle=False) as z:
             keys = list(z.keys())
