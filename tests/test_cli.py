@@ -157,6 +157,8 @@ def test_demo_prefix_labels_and_momentum_matters(tmp_path):
     plain = float(re.split(r"\s{2,}", rows[0].strip())[4])
     heavy = float(re.split(r"\s{2,}", rows[2].strip())[4])
     assert heavy < plain / 5, (plain, heavy)
+    m = re.search(r"final loss after the same epochs: full batch ([0-9.]+)x lower", p.stdout)
+    assert m and float(m.group(1)) == pytest.approx(plain / heavy, rel=0.01)
 
 
 def test_demo_quiet_without_numpy(tmp_path):
@@ -285,6 +287,17 @@ def test_bench_reports_absent_peer_as_skipped(tmp_path):
     assert all("seconds" in r for r in res if not r["impl"].startswith("torch"))
     assert "skipped: torch is not installed" in p.stdout
     assert "0 failed" in p.stdout
+
+
+def test_bench_budget_reports_groups_not_run(tmp_path):
+    js = tmp_path / "b.json"
+    p = gdfast("bench", "--quick", "--filter", "n=1e3/heavy", "--min-time", "0.005",
+               "--repeats", "1", "--budget", "0", "--json", js)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(js.read_text())
+    # a zero budget still runs the first group, then stops and says which were not run
+    assert len({r["group"] for r in doc["results"]}) == 1
+    assert doc["settings"]["not_run"] and "not run (time budget 0 s spent)" in p.stdout
 
 
 def test_bench_list_and_bad_filter(tmp_path):

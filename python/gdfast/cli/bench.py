@@ -19,6 +19,7 @@ import time
 from ._util import CLIError, fmt_rate, fmt_seconds
 
 QUICK_MIN_TIME, QUICK_REPEATS = 0.1, 3
+QUICK_BUDGET = 50.0  # seconds: --quick starts no group after this, so it ends within ~a minute
 FULL_MIN_TIME, FULL_REPEATS = 0.5, 5
 PEERS = ("numpy", "scipy", "scikit-learn", "torch", "threadpoolctl", "tqdm", "matplotlib")
 
@@ -40,6 +41,9 @@ def add_parser(sub):
                         f"--quick {QUICK_MIN_TIME})")
     p.add_argument("--repeats", type=int, default=None,
                    help=f"samples per median (default {FULL_REPEATS}, --quick {QUICK_REPEATS})")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="start no new group after this many seconds; the rest are reported "
+                        f"as not run (default: {QUICK_BUDGET:g} with --quick, none otherwise)")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")
     p.add_argument("--plot", metavar="PATH", help="write a bar chart of the ratios (PNG)")
     p.add_argument("--list", action="store_true", help="list the selected groups and exit")
@@ -255,20 +259,28 @@ def run(a):
     printer.header()
     results = []
     t0 = time.perf_counter()
+    budget = a.budget if a.budget is not None else (QUICK_BUDGET if a.quick else None)
+    not_run = []
     # the table streams one group at a time: it is its own progress display
     for case in cases:
+        if budget is not None and results and time.perf_counter() - t0 > budget:
+            not_run.append(case.group)
+            continue
         res = run_group(case, min_time=min_time, repeats=repeats)
         printer.group(case, res)
         results.extend(rows_for(case, res))
     elapsed = time.perf_counter() - t0
     n_skip = sum("skipped" in r for r in results)
     n_fail = sum("failed" in r for r in results)
-    print(f"\n{len(cases)} groups in {elapsed:.1f} s; {n_skip} skipped (peer not installed "
-          f"or not applicable), {n_fail} failed", file=out)
+    print(f"\n{len(cases) - len(not_run)} groups in {elapsed:.1f} s; {n_skip} skipped (peer "
+          f"not installed or not applicable), {n_fail} failed", file=out)
+    if not_run:
+        print(f"not run (time budget {budget:g} s spent): {', '.join(not_run)}", file=out)
     if a.json:
         doc = {"machine": info,
                "settings": {"quick": a.quick, "filter": a.filter, "min_time": min_time,
-                            "repeats": repeats, "seconds": elapsed},
+                            "repeats": repeats, "budget": budget, "seconds": elapsed,
+                            "not_run": not_run},
                "results": results}
         with open(a.json, "w") as f:
             json.dump(doc, f, indent=1, default=str)

@@ -297,6 +297,24 @@ def footnotes(runs, diffs):
     return out
 
 
+def momentum_effect(runs):
+    """One line: per mode, how much lower (or higher) the final loss ends with
+    momentum than without, after the same epochs."""
+    final = {(r.mode.name, r.mode.momentum): r.final_loss for r in runs if r.impl == "gdfast"}
+    parts = []
+    for name in dict.fromkeys(n for n, _ in final):
+        plain, heavy = final.get((name, 0.0)), final.get((name, MOMENTUM))
+        if not plain or not heavy:
+            continue
+        ratio = plain / heavy
+        parts.append(f"{name} {ratio:.3g}x lower" if ratio >= 1
+                     else f"{name} {1 / ratio:.3g}x higher")
+    if not parts:
+        return None
+    return (f"momentum {MOMENTUM:g} against none, final loss after the same epochs: "
+            + ", ".join(parts))
+
+
 def plot_curves(path, runs, initial_loss):
     """Loss against epoch and against seconds, one line per mode (gdfast runs)."""
     import matplotlib
@@ -413,6 +431,9 @@ def run(a):
     say("")
     for line in footnotes(runs, diffs):
         say(line)
+    effect = momentum_effect(runs)
+    if effect:
+        say(effect)
     say(f"initial loss {initial:.5g}; the noise floor is {NOISE ** 2 / 2:.4g}. lr: "
         + ", ".join(f"{m.name} m={m.momentum:g}: {m.lr:.3g}" for m in modes))
     if a.plot:
