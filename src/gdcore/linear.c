@@ -56,16 +56,32 @@ static int gd_linear_check(const gd_linear_data *D, const gd_linear_opts *o, gd_
     return GD_OK;
 }
 
+/* A forked child runs on one thread: libgomp's pool does not survive fork()
+ * (see gd_init_threads). Results do not depend on the thread count. */
+static gd_linear_opts gd_linear_effective(const gd_linear_opts *o)
+{
+    gd_linear_opts e = *o;
+    gd_init_threads();
+    if (gd_in_forked_child()) e.n_threads = 1;
+    return e;
+}
+
 int gd_fit_linear_f32(const gd_linear_data *D, const gd_linear_opts *o, gd_linear_result *r)
 {
+    gd_linear_opts e;
     int s = gd_linear_check(D, o, r);
-    return s != GD_OK ? s : gd_linear_active()->fit_f32(D, o, r);
+    if (s != GD_OK) return s;
+    e = gd_linear_effective(o);
+    return gd_linear_active()->fit_f32(D, &e, r);
 }
 
 int gd_fit_linear_f64(const gd_linear_data *D, const gd_linear_opts *o, gd_linear_result *r)
 {
+    gd_linear_opts e;
     int s = gd_linear_check(D, o, r);
-    return s != GD_OK ? s : gd_linear_active()->fit_f64(D, o, r);
+    if (s != GD_OK) return s;
+    e = gd_linear_effective(o);
+    return gd_linear_active()->fit_f64(D, &e, r);
 }
 
 /* ---- the epoch shuffle ------------------------------------------------- */

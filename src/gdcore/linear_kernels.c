@@ -29,13 +29,16 @@
 /* A batch is split across threads above this many multiply-adds: below it
  * the fork/join (a few microseconds) costs more than the second core saves. */
 #define GD_LIN_PAR_WORK ((int64_t)1 << 16)
-/* Rows fetched ahead in a shuffled pass: enough to cover DRAM latency while
- * the current rows are processed, few enough to stay in L1. */
-#define GD_LIN_PREFETCH_AHEAD 4
+/* Rows fetched ahead in a shuffled pass (see lin_prefetch_rows): far into
+ * L2, near into L1. */
+#define GD_LIN_PREFETCH_FAR 8
+#define GD_LIN_PREFETCH_NEAR 2
 #if defined(__GNUC__)
-#define GD_LIN_PREFETCH(p) __builtin_prefetch((p), 0, 3)
+#define GD_LIN_PREFETCH_L2(p) __builtin_prefetch((p), 0, 1)
+#define GD_LIN_PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)
 #else
-#define GD_LIN_PREFETCH(p) ((void)0)
+#define GD_LIN_PREFETCH_L2(p) ((void)0)
+#define GD_LIN_PREFETCH_L1(p) ((void)0)
 #endif
 
 static int64_t gd_lin_nblocks(int64_t rows, int64_t kd1)
