@@ -353,7 +353,7 @@ def plot_curves(path, runs, initial_loss):
     ax2.set_xlim(left=0)
     ax1.set_xlabel("epoch (full batch: iteration)")
     ax2.set_xlabel("seconds")
-    ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8, loc="upper right")
     fig.suptitle("gdfast demo: an ill-conditioned valley (feature scales 1..30)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
