@@ -460,27 +460,40 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
                 } else {
                     /* fixed blocks, combined in block order: the same sums
-                     * for any thread count; groups of blocks between polls of
-                     * the interrupt hook keep Ctrl-C responsive in a long
-                     * full-batch pass */
+                     * for any thread count. One parallel region per batch
+                     * (a fork/join per group of blocks measured badly on a
+                     * busy machine); its first thread, the caller's, polls
+                     * the interrupt hook every ~GD_LIN_CHECK_WORK and raises
+                     * a flag that makes every thread skip its remaining
+                     * blocks. */
                     const int64_t per_blk = nb / nblk + 1;
-                    int64_t grp = GD_LIN_CHECK_WORK / (per_blk * kd1) + 1, b0, bk;
+                    const int64_t grp = GD_LIN_CHECK_WORK / (per_blk * kd1) + 1;
                     const int par = nt > 1 && nb * kd1 >= GD_LIN_PAR_WORK;
-                    if (par && grp < nt) grp = nt;
-                    for (b0 = 0; b0 < nblk; b0 += grp) {
-                        const int64_t b1 = b0 + grp < nblk ? b0 + grp : nblk;
+                    volatile int stop_flag = 0;
+                    int64_t bk;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nt) schedule(static) if (par)
+#pragma omp parallel num_threads(nt) if (par)
 #endif
-                        for (bk = b0; bk < b1; bk++) {
+                    {
+                        int64_t done_blk = 0;
+                        const int master = GD_LIN_THREAD_NUM() == 0;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+                        for (bk = 0; bk < nblk; bk++) {
                             const int64_t r0 = lo + bk * nb / nblk, r1 = lo + (bk + 1) * nb / nblk;
+                            if (stop_flag) continue;
                             part_loss[bk] = GD_FN(lin_block)(&P, rows, r0, r1, n, scale,
                                                              part + bk * kd1, scratch + bk * k);
+                            if (master && ++done_blk >= grp) {
+                                done_blk = 0;
+                                if (o->interrupt && o->interrupt(o->interrupt_ctx)) stop_flag = 1;
+                            }
                         }
-                        if (b1 < nblk && o->interrupt && o->interrupt(o->interrupt_ctx)) {
-                            status = GD_EINTERRUPT;
-                            goto done;
-                        }
+                    }
+                    if (stop_flag) {
+                        status = GD_EINTERRUPT;
+                        goto done;
                     }
                     memcpy(g, part, (size_t)kd1 * sizeof(GD_T));
                     sumloss += part_loss[0];

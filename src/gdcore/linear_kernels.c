@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#define GD_LIN_THREAD_NUM() omp_get_thread_num()
+#else
+#define GD_LIN_THREAD_NUM() 0
+#endif
+
 #include "gdcore.h"
 #include "gdlinear.h"
 #include "gd_template.h"

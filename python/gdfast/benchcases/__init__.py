@@ -2,7 +2,7 @@
 benchmarks in bench/ and by `gdfast bench`."""
 from ._case import Case, Skip, run_case, threads, time_callable
 
-AREAS = ["step"]
+AREAS = ["step", "linear"]
 
 
 def all_cases(quick=False):
