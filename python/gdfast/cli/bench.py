@@ -198,16 +198,21 @@ def plot_ratios(path, results):
     import matplotlib.pyplot as plt
 
     groups = list(dict.fromkeys(r["group"] for r in results))
-    impls = list(dict.fromkeys(r["impl"] for r in results if r.get("ratio") is not None))
-    impls = [i for i in impls if any(r["impl"] == i and r.get("ratio") not in (None, 1.0)
-                                     for r in results)] or impls
-    ratio = {(r["group"], r["impl"]): r["ratio"] for r in results if r.get("ratio")}
-    width = 0.8 / max(1, len(impls))
+    # the baseline's own bar is 1 by definition: draw the others, packed per group
+    ratio = {(r["group"], r["impl"]): r["ratio"] for r in results
+             if r.get("ratio") and not (r["ratio"] == 1.0 and r["impl"] == "gdfast")}
+    impls = list(dict.fromkeys(impl for (_, impl) in ratio))
+    color = {impl: f"C{k % 10}" for k, impl in enumerate(impls)}
     fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(groups) + 2), 4.8))
-    for k, impl in enumerate(impls):
-        xs = [i + (k - (len(impls) - 1) / 2) * width for i in range(len(groups))]
-        ys = [ratio.get((g, impl), 0.0) for g in groups]
-        ax.bar(xs, ys, width=width, label=impl)
+    labelled = set()
+    for i, g in enumerate(groups):
+        here = [impl for impl in impls if (g, impl) in ratio]
+        width = 0.8 / max(1, len(here))
+        for k, impl in enumerate(here):
+            x = i + (k - (len(here) - 1) / 2) * width
+            ax.bar(x, ratio[(g, impl)], width=width, color=color[impl],
+                   label=None if impl in labelled else impl)
+            labelled.add(impl)
     ax.axhline(1.0, color="k", linewidth=0.8)
     ax.set_yscale("log")
     ax.set_xticks(range(len(groups)))

@@ -333,7 +333,8 @@ def _locate_csv_problem(path, header_line, delim, names, dtype):
                 try:
                     np.array(cell.strip()).astype(dtype)
                 except ValueError:
-                    return f"line {lineno}: non-numeric cell {cell.strip()[:30]!r} in column {name!r}"
+                    return (f"line {lineno}: non-numeric cell {cell.strip()[:30]!r} in column "
+                            f"{name!r}")
     return "cannot parse as CSV of numbers"
 
 
@@ -443,7 +444,8 @@ def _locate_svm_problem(text, line0):
             continue
         where = f"line {line0 + i}"
         if b":" in toks[0]:
-            return f"{where}: must start with a label, got {toks[0][:30].decode(errors='replace')!r}"
+            first = toks[0][:30].decode(errors="replace")
+            return f"{where}: must start with a label, got {first!r}"
         if not _is_number(toks[0].decode(errors="replace")):
             return f"{where}: non-numeric label {toks[0][:30].decode(errors='replace')!r}"
         for t in toks[1:]:
