@@ -11,32 +11,16 @@ import time
 import numpy as np
 
 from .._linear import FitResult, _make_hooks, _nonfinite_error, _out_coef, _prepare
+from .._shuffle import epoch_order
 from .rule import sgd_step
 
 MAX_DLOSS = 1e12
 
-_C1 = 0x9E3779B97F4A7C15
-_C2 = 0xBF58476D1CE4E5B9
-_C3 = 0x94D049BB133111EB
-_M64 = 2 ** 64 - 1
-
 
 def shuffle_order(n, seed, epoch):
-    """Rows of epoch ``epoch`` (0-based) in visiting order.
-
-    Row i gets the key ``splitmix64(seed*C1 + (epoch+1)*C2 + i*C3) >> 32``
-    (arithmetic mod 2**64); the order is the stable argsort of the keys.
-    """
-    u = np.uint64
-    base = u((seed * _C1 + (epoch + 1) * _C2) & _M64)
-    z = base + np.arange(n, dtype=np.uint64) * u(_C3)
-    z ^= z >> u(30)
-    z *= u(0xBF58476D1CE4E5B9)
-    z ^= z >> u(27)
-    z *= u(0x94D049BB133111EB)
-    z ^= z >> u(31)
-    keys = (z >> u(32)).astype(np.uint32)
-    return np.argsort(keys, kind="stable")
+    """Rows of epoch ``epoch`` (0-based) in visiting order (gdfast._shuffle:
+    the stable argsort of counter-based splitmix64 keys, as in the C core)."""
+    return epoch_order(n, seed, epoch)
 
 
 def loss_and_dloss(loss, P, Y, epsilon):
@@ -155,20 +139,19 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
             if begin is not None:
                 eta_base = begin(epoch)
             W0, b0 = W.copy(), b.copy()
-            if p.shuffle and not p.full:
-                order = shuffle_order(n, p.seed, epoch)
-            else:
-                order = np.arange(n)
+            # storage order uses slices (views, no copy of X); a shuffled
+            # epoch gathers each batch's rows once
+            order = shuffle_order(n, p.seed, epoch) if p.shuffle and not p.full else None
             sumloss = 0.0
             for lo in range(0, n, p.B):
-                rows = order[lo:lo + p.B]
+                rows = slice(lo, lo + p.B) if order is None else order[lo:lo + p.B]
                 Xb, Yb, sb = X[rows], Y[rows], S[rows]
                 P = Xb @ W.T + b
                 L, G = _batch_loss(p, P, Yb)
                 sumloss += float(np.sum((sb * L).astype(np.float64)))
                 G = G * sb[:, None]
-                gW = (G.T @ Xb) / dt(len(rows))
-                gb = G.sum(axis=0) / dt(len(rows))
+                gW = (G.T @ Xb) / dt(len(Xb))
+                gb = G.sum(axis=0) / dt(len(Xb))
                 t += 1
                 eta = _eta(p, eta_base, t)
                 sgd_step(W, gW, vW, t=t, first=first, **{**rule, "lr": eta,
