@@ -15,7 +15,7 @@ def run_example(name, *args, timeout=120):
     proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, name), *args],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+    return proc.stdout + proc.stderr  # notes such as "no plot" go to stderr
 
 
 def load_example(name):
