@@ -321,3 +321,25 @@ cdef class SGDKernel:
 # ---- gdfast.fit_linear (issue 3) and gdfast.minimize (issue 4) ----
 include "_linear.pxi"
 include "_minimize_loop.pxi"
+
+
+def all_finite(a):
+    """True when every element of a C-contiguous float32/float64 array is
+    finite: one vectorised C pass (the active ISA), GIL released."""
+    cdef Py_buffer view
+    cdef int ok = 1
+    cdef int kind
+    PyObject_GetBuffer(a, &view, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+    try:
+        kind = format_kind(view.format)
+        if kind < 0:
+            raise TypeError(f"all_finite takes float32/float64 arrays, got {view.format!r}")
+        if kind == KIND_F32:
+            with nogil:
+                ok = gd_all_finite_f32(view.len // 4, <const float *>view.buf)
+        else:
+            with nogil:
+                ok = gd_all_finite_f64(view.len // 8, <const double *>view.buf)
+    finally:
+        PyBuffer_Release(&view)
+    return bool(ok)
