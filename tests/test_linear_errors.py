@@ -79,10 +79,10 @@ def test_bad_input_is_rejected(impl, args, kwargs, exc, match):
         impl(*args, **kwargs)
 
 
-def test_sparse_X_is_named():
+def test_sparse_X_of_int_dtype_is_named():
     sparse = pytest.importorskip("scipy.sparse")
-    with pytest.raises(TypeError, match=r"X is a sparse matrix"):
-        gd.fit_linear(sparse.csr_matrix(X), y)
+    with pytest.raises(TypeError, match=r"X must have dtype float32 or float64, got int64"):
+        gd.fit_linear(sparse.csr_matrix(np.ones((4, 3), dtype=np.int64)), np.ones(4))
 
 
 def test_check_input_false_skips_the_scan_only():

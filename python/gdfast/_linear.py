@@ -81,10 +81,34 @@ def _all_finite(a):
     return bool(np.isfinite(a).all())
 
 
+def _is_sparse(X):
+    return hasattr(X, "tocsr") and hasattr(X, "nnz") and hasattr(X, "format")
+
+
+def _as_csr(X):
+    """A SciPy sparse X as the C core takes it: CSR in X's own float dtype,
+    canonical (sorted, no duplicates), int32 column indices, int64 row
+    pointers. The caller's matrix is never modified."""
+    if X.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"X must have dtype float32 or float64, got {X.dtype} "
+                        "(convert it explicitly; fit_linear never casts X)")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X is empty (shape {X.shape}); need at least one sample and "
+                         "one feature")
+    if X.shape[1] >= 2 ** 31:
+        raise ValueError(f"X has {X.shape[1]} columns; CSR input takes fewer than 2**31")
+    X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
 def _as_X(X):
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
-        raise TypeError("X is a sparse matrix; fit_linear takes dense arrays "
-                        "(use X.toarray())")
+    if _is_sparse(X):
+        return _as_csr(X)
     if not isinstance(X, np.ndarray):
         X = np.asarray(X)
         if X.dtype.kind in "iub":
@@ -177,7 +201,8 @@ def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nestero
     X = _as_X(X)
     n, d = X.shape
     dtype = X.dtype
-    if check_input and not _all_finite(X):
+    p.sparse = _is_sparse(X)
+    if check_input and not _all_finite(X.data if p.sparse else X):
         raise ValueError("X contains NaN or infinity")
     p.X, p.n, p.d, p.dtype = X, n, d, dtype
     p.Y, p.K, p.multi = _prepare_y(y, loss, n, dtype)
@@ -370,8 +395,10 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
 
     Parameters
     ----------
-    X : ndarray (n_samples, n_features), float32 or float64
-        Never cast; an F-ordered or strided X is copied once.
+    X : ndarray (n_samples, n_features), float32 or float64, or SciPy sparse
+        Never cast; an F-ordered or strided X is copied once. A sparse X goes
+        to the core as CSR (never densified): per-sample updates cost O(nnz)
+        per row (weight-scale L2, lazy cumulative L1 on the row's columns).
     y : ndarray
         (n,) targets; (n, k) for multi-output ``squared_error``; labels in
         {-1, +1} or {0, 1} for the binary losses (0 is mapped to -1); class
@@ -436,7 +463,7 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
     Raises
     ------
     TypeError
-        X not float32/float64 (or sparse), non-numeric y, a hyperparameter of
+        X not float32/float64 (dense or SciPy sparse), non-numeric y, a hyperparameter of
         the wrong type, a non-callable callback.
     ValueError
         X not 2-D or empty; NaN/inf in X, y, sample_weight or the initial
@@ -472,9 +499,16 @@ def _run_c(p):
     history = np.zeros(p.epochs, dtype=np.float64)
     begin, end = _make_hooks(p, coefT, intercept)
     r = p.rule
+    if p.sparse:
+        Xc = p.X
+        X_values = np.ascontiguousarray(Xc.data)
+        csr = dict(indptr=np.ascontiguousarray(Xc.indptr, dtype=np.int64),
+                   indices=np.ascontiguousarray(Xc.indices, dtype=np.int32), n_features=p.d)
+    else:
+        X_values, csr = p.X, {}
     start = time.perf_counter()
     status, n_epochs, n_updates, converged, averaged, _ = _core.fit_linear(
-        p.X, p.Y, p.S, coefT, intercept, avg_coef, avg_int, history,
+        X_values, p.Y, p.S, coefT, intercept, avg_coef, avg_int, history,
         loss=_core.LINEAR_LOSSES[p.loss], epsilon=p.epsilon,
         batch_size=0 if p.full else p.B, epochs=p.epochs, lr=r["lr"],
         momentum=r["momentum"], dampening=r["dampening"], nesterov=r["nesterov"],
@@ -482,7 +516,7 @@ def _run_c(p):
         power_t=p.power_t, optimal_t0=p.optimal_t0, alpha=p.alpha, l1_ratio=p.l1_ratio,
         fit_intercept=p.fit_intercept, shuffle=p.shuffle, seed=p.seed, average=p.average,
         use_tol=p.tol is not None, tol=0.0 if p.tol is None else p.tol,
-        n_iter_no_change=p.n_iter_no_change, n_threads=p.n_jobs, begin=begin, end=end)
+        n_iter_no_change=p.n_iter_no_change, n_threads=p.n_jobs, begin=begin, end=end, **csr)
     seconds = time.perf_counter() - start
     if status == _STATUS_NONFINITE:
         raise _nonfinite_error(p, n_epochs, coefT, intercept)

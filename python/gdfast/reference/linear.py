@@ -116,6 +116,11 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
                  verbose=verbose, n_jobs=n_jobs, check_input=check_input)
     start = time.perf_counter()
     X, Y, n, dt = p.X, p.Y, p.n, p.dtype.type
+    if p.sparse:
+        # the twin works on the dense matrix: the same sums, except that the
+        # C core applies per-sample cumulative L1 lazily, to a row's stored
+        # columns only (as scikit-learn does for sparse input)
+        X = X.toarray()
     W, b = p.coefT, p.intercept            # W is (K, d): one row per output
     S = p.S if p.S is not None else np.ones(n, dtype=p.dtype)
     rule = dict(p.rule)
