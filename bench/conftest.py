@@ -12,6 +12,7 @@ import collections
 import pytest
 
 from gdfast.benchcases import Skip, threads
+from gdfast.cli._util import fmt_seconds
 
 _RESULTS = collections.OrderedDict()  # group -> {impl: median seconds}
 _CASES = {}
@@ -62,15 +63,6 @@ def pytest_terminal_summary(terminalreporter):
         cells = []
         for impl, sec in res.items():
             ratio = f" ({sec / base:.2f}x)" if base else ""
-            cells.append(f"{impl} {_fmt(sec)}{ratio}")
+            cells.append(f"{impl} {fmt_seconds(sec)}{ratio}")
         tr.write_line(f"{group:<40} " + " | ".join(cells))
 
-
-def _fmt(sec):
-    if sec < 1e-6:
-        return f"{sec * 1e9:.0f}ns"
-    if sec < 1e-3:
-        return f"{sec * 1e6:.2f}us"
-    if sec < 1:
-        return f"{sec * 1e3:.2f}ms"
-    return f"{sec:.2f}s"

@@ -85,11 +85,9 @@ def _is_sparse(X):
     return hasattr(X, "tocsr") and hasattr(X, "nnz") and hasattr(X, "format")
 
 
-def _as_csr(X):
-    """A SciPy sparse X as the C core takes it: CSR in X's own float dtype,
-    canonical (sorted, no duplicates), int32 column indices, int64 row
-    pointers. The caller's matrix is never modified."""
-    if X.dtype not in FLOAT_DTYPES:
+def _check_X_kind(X):
+    """dtype and shape of X, dense or sparse: float32/float64, 2-D, non-empty."""
+    if X.dtype.kind != "f" or X.dtype.itemsize not in (4, 8):
         raise TypeError(f"X must have dtype float32 or float64, got {X.dtype} "
                         "(convert it explicitly; fit_linear never casts X)")
     if X.ndim != 2:
@@ -97,6 +95,13 @@ def _as_csr(X):
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X is empty (shape {X.shape}); need at least one sample and "
                          "one feature")
+
+
+def _as_csr(X):
+    """A SciPy sparse X as the C core takes it: CSR in X's own float dtype,
+    canonical (sorted, no duplicates), int32 column indices, int64 row
+    pointers. The caller's matrix is never modified."""
+    _check_X_kind(X)
     if X.shape[1] >= 2 ** 31:
         raise ValueError(f"X has {X.shape[1]} columns; CSR input takes fewer than 2**31")
     X = X.tocsr()
@@ -113,14 +118,7 @@ def _as_X(X):
         X = np.asarray(X)
         if X.dtype.kind in "iub":
             X = X.astype(np.float64)
-    if X.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"X must have dtype float32 or float64, got {X.dtype} "
-                        "(convert it explicitly; fit_linear never casts X)")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty (shape {X.shape}); need at least one sample and "
-                         "one feature")
+    _check_X_kind(X)
     if not X.dtype.isnative:
         X = X.astype(X.dtype.newbyteorder("="))
     # an F-ordered or strided X is copied once, in its own dtype
