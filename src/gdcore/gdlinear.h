@@ -127,11 +127,18 @@ typedef struct gd_linear_result {
     int converged;       /* stopped by tol / adaptive, not by the epoch budget */
     int averaged;        /* avg_coef/avg_intercept hold the answer */
     double lr;           /* the last step size used */
+    int64_t bad_row;     /* on GD_ENONFINITE: the row (storage index) whose prediction
+                          * x.w + b was NaN/inf, which stopped the epoch at once (a
+                          * NaN/inf in X always shows there: NaN*w and inf*0 are NaN);
+                          * -1 when the epoch's loss or weights were found non-finite
+                          * at its end */
 } gd_linear_result;
 
 /*
  * Train in place. On GD_ENONFINITE coef/intercept hold the weights of the
- * failing epoch's start (the last finite ones). On GD_EINTERRUPT or a hook's
+ * failing epoch's start (the last finite ones) and res->bad_row names the
+ * row that showed it (see gd_linear_result); the caller tells a NaN/inf in X
+ * (that row is not finite) from divergence (it is). On GD_EINTERRUPT or a hook's
  * error they hold a consistent state (the weights after some whole update).
  * GD_EINVAL for arguments the Python layer validates (shapes, enums, ranges).
  */

@@ -65,6 +65,7 @@ static int gd_linear_check(const gd_linear_data *D, const gd_linear_opts *o, gd_
             if (D->indices[j] < 0 || (int64_t)D->indices[j] >= D->d) return GD_EINVAL;
     }
     memset(r, 0, sizeof(*r));
+    r->bad_row = -1;
     return GD_OK;
 }
 

@@ -248,6 +248,14 @@ static int GD_FN(lin_nonfinite)(int64_t n, const GD_T *a)
     return acc != acc;
 }
 
+/* A prediction p = x.w + b that is NaN or infinite: p - p is 0 exactly for
+ * finite p. This is the loops' check of X itself: a NaN or infinity in a row
+ * always reaches its prediction (NaN * w and inf * 0 are NaN, inf * w != 0 is
+ * inf), so one compare per row replaces a separate read pass over X. */
+#ifndef GD_LIN_BAD
+#define GD_LIN_BAD(p) (!((p) - (p) == (GD_T)0))
+#endif
+
 /* ---- the problem, as the loops see it ----------------------------------- */
 
 typedef struct {
@@ -278,15 +286,18 @@ static inline const GD_T *GD_FN(lin_row)(const GD_FN(lin_prob) *P, int64_t i, co
 
 /* Accumulate rows rows[lo:hi) (storage rows lo..hi when rows is NULL) into
  * g (kd coef entries, then k intercept entries), each row's dloss weighted by
- * s_i * scale; returns sum_i s_i * L_i. g is overwritten. */
+ * s_i * scale; returns sum_i s_i * L_i. g is overwritten. A row whose
+ * prediction is NaN/inf ends the block: *bad = its storage index (else -1). */
 static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, int64_t lo,
-                               int64_t hi, int64_t n_order, GD_T scale, GD_T *g, GD_T *scratch)
+                               int64_t hi, int64_t n_order, GD_T scale, GD_T *g, GD_T *scratch,
+                               int64_t *bad)
 {
     const int64_t d = P->d, k = P->k, kd = P->kd;
     const GD_T *X = P->X;
     double sum = 0.0;
     int64_t r, c;
     memset(g, 0, (size_t)(kd + k) * sizeof(GD_T));
+    *bad = -1;
     for (r = lo; r < hi; r++) {
         const int64_t i = rows ? rows[r] : r;
         const int32_t *xi;
@@ -296,15 +307,26 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
         if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
         else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
-            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0];
-            GD_T L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
+            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0], L;
+            if (GD_LIN_BAD(p)) {
+                *bad = i;
+                return sum;
+            }
+            L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
             sum += (double)(s * L);
             dl = dl * (s * scale);
             g[kd] += dl;
             GD_FN(lin_xaxpy)(nnz, dl, x, xi, g);
         } else {
-            for (c = 0; c < k; c++)
+            GD_T chk = 0;
+            for (c = 0; c < k; c++) {
                 scratch[c] = GD_FN(lin_xdot)(nnz, x, xi, P->W + c * d) + P->b[c];
+                chk += scratch[c] - scratch[c];
+            }
+            if (chk != (GD_T)0) {
+                *bad = i;
+                return sum;
+            }
             sum += (double)(s * GD_FN(lin_lossk)(P->loss, k, scratch, P->Y + i * P->ystride));
             for (c = 0; c < k; c++) {
                 const GD_T dl = scratch[c] * (s * scale);
@@ -421,6 +443,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     uint32_t *keys = NULL, *keys_tmp = NULL;
     GD_T *g = NULL, *v = NULL, *save = NULL, *q = NULL, *part = NULL, *scratch = NULL;
     double *part_loss = NULL;
+    int64_t *part_bad = NULL, bad = -1;
     gd_rule rw, rb;
     int64_t t = o->t_start, e, since_check = 0, no_improve = 0;
     double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
@@ -482,7 +505,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     if (nblk_max > 1) {
         part = (GD_T *)gd_lin_alloc((size_t)(nblk_max * kd1) * sizeof(GD_T));
         part_loss = (double *)gd_lin_alloc((size_t)nblk_max * sizeof(double));
-        if (!part || !part_loss) goto nomem;
+        part_bad = (int64_t *)gd_lin_alloc((size_t)nblk_max * sizeof(int64_t));
+        if (!part || !part_loss || !part_bad) goto nomem;
     }
 
     for (e = 0; e < o->epochs; e++) {
@@ -518,6 +542,10 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
                 else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
                 p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
+                if (GD_LIN_BAD(p)) {
+                    bad = i;
+                    goto badrow;
+                }
                 L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
                 sumloss += (double)(s * L);
                 t++;
@@ -596,7 +624,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     scale = sb > 0.0 ? (GD_T)(1.0 / sb) : (GD_T)0;
                 }
                 if (nblk == 1) {
-                    sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
+                    sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch, &bad);
+                    if (bad >= 0) goto badrow;
                 } else {
                     /* fixed blocks, combined in block order: the same sums
                      * for any thread count. One parallel region per batch
@@ -623,7 +652,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                             const int64_t r0 = lo + bk * nb / nblk, r1 = lo + (bk + 1) * nb / nblk;
                             if (stop_flag) continue;
                             part_loss[bk] = GD_FN(lin_block)(&P, rows, r0, r1, n, scale,
-                                                             part + bk * kd1, scratch + bk * k);
+                                                             part + bk * kd1, scratch + bk * k,
+                                                             part_bad + bk);
                             if (master && ++done_blk >= grp) {
                                 done_blk = 0;
                                 if (o->interrupt && o->interrupt(o->interrupt_ctx)) stop_flag = 1;
@@ -634,6 +664,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                         status = GD_EINTERRUPT;
                         goto done;
                     }
+                    /* the first bad block in block order: the same row for
+                     * any thread count */
+                    for (bk = 0; bk < nblk; bk++)
+                        if (part_bad[bk] >= 0) {
+                            bad = part_bad[bk];
+                            goto badrow;
+                        }
                     memcpy(g, part, (size_t)kd1 * sizeof(GD_T));
                     sumloss += part_loss[0];
                     for (bk = 1; bk < nblk; bk++) {
@@ -682,6 +719,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
         loss = sumloss / loss_div + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
         D->loss_history[e] = loss;
         if (!isfinite(loss) || GD_FN(lin_nonfinite)(kd, W) || GD_FN(lin_nonfinite)(k, b)) {
+        badrow:
+            /* a bad row (X not finite there, or the weights diverged) or a
+             * non-finite epoch: back to the epoch's start */
+            wscale = 1.0;
+            res->bad_row = bad;
             memcpy(W, save, (size_t)kd * sizeof(GD_T));
             memcpy(b, save + kd, (size_t)k * sizeof(GD_T));
             res->n_epochs = e;
@@ -741,6 +783,7 @@ cleanup:
     gd_lin_free(q);
     gd_lin_free(part);
     gd_lin_free(part_loss);
+    gd_lin_free(part_bad);
     gd_lin_free(scratch);
     return status;
 }
