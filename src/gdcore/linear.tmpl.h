@@ -541,7 +541,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 double upd;
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
                 else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
-                p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
+                /* without L2 wscale stays exactly 1: skip the conversions
+                 * and the division on the row-to-row dependency chain (the
+                 * same numbers, ~10% of a 100-feature row) */
+                if (alpha2 > 0.0)
+                    p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
+                else
+                    p = GD_FN(lin_xdot)(nnz, x, xi, W) + b0;
                 if (GD_LIN_BAD(p)) {
                     bad = i;
                     goto badrow;
@@ -563,7 +569,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 }
                 upd = -eta * (double)(dl * s);
                 if (upd != 0.0) {
-                    GD_FN(lin_xaxpy)(nnz, (GD_T)(upd / wscale), x, xi, W);
+                    GD_FN(lin_xaxpy)(nnz, alpha2 > 0.0 ? (GD_T)(upd / wscale) : (GD_T)upd, x,
+                                     xi, W);
                     if (o->fit_intercept) b0 += (GD_T)upd;
                 }
                 if (cumulative_l1) {

@@ -38,8 +38,12 @@
 #define GD_LIN_PAR_WORK ((int64_t)1 << 16)
 /* Rows fetched ahead in a shuffled pass (see lin_prefetch_rows): far into
  * L2, near into L1. */
+#ifndef GD_LIN_PREFETCH_FAR
 #define GD_LIN_PREFETCH_FAR 8
+#endif
+#ifndef GD_LIN_PREFETCH_NEAR
 #define GD_LIN_PREFETCH_NEAR 2
+#endif
 #if defined(__GNUC__)
 #define GD_LIN_PREFETCH_L2(p) __builtin_prefetch((p), 0, 1)
 #define GD_LIN_PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)
