@@ -150,9 +150,9 @@ int gd_fit_linear_f64(const gd_linear_data *data, const gd_linear_opts *opts,
 /* The rows of epoch `epoch` (0-based) in visiting order: the stable sort of
  * n 32-bit keys splitmix64(seed*C1 + (epoch+1)*C2 + i*C3) >> 32. */
 int gd_shuffle_order(int64_t n, uint64_t seed, int64_t epoch, int64_t *order);
-/* The same with caller-provided scratch (n uint32 keys, n uint32 + n int64
- * for the radix passes); used by the epoch loops so nothing is allocated per
- * epoch. */
+/* The same with caller-provided scratch (n int64 in order_tmp; keys and
+ * keys_tmp, n uint32 each, are only used, and may be NULL unless, n >= 2**32);
+ * used by the epoch loops so nothing is allocated per epoch. */
 void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order,
                          uint32_t *keys, uint32_t *keys_tmp, int64_t *order_tmp);
 

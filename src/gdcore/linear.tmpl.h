@@ -482,9 +482,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     if (shuffle) {
         order = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
         order_tmp = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
-        keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-        keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-        if (!order || !order_tmp || !keys || !keys_tmp) goto nomem;
+        if ((uint64_t)n > 0xFFFFFFFFULL) {
+            /* separate 32-bit keys only when rows need more than 32 bits */
+            keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+            keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+            if (!keys || !keys_tmp) goto nomem;
+        }
+        if (!order || !order_tmp) goto nomem;
     }
     g = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
     save = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
