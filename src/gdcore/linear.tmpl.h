@@ -162,6 +162,55 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
     for (int64_t j = 0; j < d; j++) y[j] += a * x[j];
 }
 
+/* GD_LIN_GROUP rows at once (see lin_block): out[q] = x_q . w, and
+ * y += sum_q a_q x_q, summed over q in order. */
+#ifndef GD_LIN_GROUP
+#define GD_LIN_GROUP 4
+#endif
+/* Bytes ahead that lin_block fetches in storage order. One full-batch
+ * iteration over 200000 x 100 rows, 1 thread (f32 / f64 ms): one row at a
+ * time 6.3 / 9.7; groups of 4 without the prefetch 6.8 / 19.7 (the four
+ * interleaved streams defeat the hardware prefetcher); with it, 8 KiB ahead
+ * 4.9 / 8.6, 16 KiB 4.9 / 8.0, 24 KiB 5.2 / 8.8 (noisy to ~1 ms). */
+#ifndef GD_LIN_SEQ_AHEAD
+#define GD_LIN_SEQ_AHEAD 16384
+#endif
+#if GD_LIN_GROUP == 4
+static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T *GD_RESTRICT w,
+                                   GD_T *out)
+{
+    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
+    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
+    GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+#endif
+    for (int64_t j = 0; j < d; j++) {
+        const GD_T wj = w[j];
+        s0 += x0[j] * wj;
+        s1 += x1[j] * wj;
+        s2 += x2[j] * wj;
+        s3 += x3[j] * wj;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+}
+
+static inline void GD_FN(lin_axpyg)(int64_t d, const GD_T *a, const GD_T *const *xg,
+                                    GD_T *GD_RESTRICT y)
+{
+    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
+    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
+    const GD_T a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    GD_SIMD
+    for (int64_t j = 0; j < d; j++) y[j] += ((a0 * x0[j] + a1 * x1[j]) + (a2 * x2[j] + a3 * x3[j]));
+}
+#else
+#error "GD_LIN_GROUP must be 4"
+#endif
+
 /* CSR rows: the same operations over a row's nnz stored values. Four partial
  * sums break the FMA dependency chain, as in lin_dot; the gathers dominate. */
 static inline GD_T GD_FN(lin_sdot)(int64_t nnz, const GD_T *GD_RESTRICT xv,
@@ -298,7 +347,51 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
     int64_t r, c;
     memset(g, 0, (size_t)(kd + k) * sizeof(GD_T));
     *bad = -1;
-    for (r = lo; r < hi; r++) {
+    r = lo;
+    if (k == 1 && !P->indptr) {
+        /* dense, one output: rows in groups of GD_LIN_GROUP. The group's dot
+         * products share each load of w and run as independent FMA chains,
+         * and g takes the group's sum in one pass (one load/store of g per
+         * group instead of per row). The summation order is fixed by the
+         * block bounds, never by the thread count. */
+        const GD_T *W = P->W, b0 = P->b[0];
+        for (; r + GD_LIN_GROUP <= hi; r += GD_LIN_GROUP) {
+            const GD_T *xg[GD_LIN_GROUP];
+            GD_T dg[GD_LIN_GROUP];
+            int q;
+            for (q = 0; q < GD_LIN_GROUP; q++) {
+                xg[q] = X + (rows ? rows[r + q] : r + q) * d;
+                if (rows) GD_LIN_PREFETCH_ROWS(X, d, rows, r + q, n_order, GD_T);
+            }
+            if (!rows) {
+                /* storage order: the group's rows interleave as four streams
+                 * in the same pages, which the hardware prefetcher does not
+                 * follow; fetch the bytes GD_LIN_SEQ_AHEAD ahead */
+                const int64_t gb_ = GD_LIN_GROUP * d * (int64_t)sizeof(GD_T);
+                const int64_t o0_ = r * d * (int64_t)sizeof(GD_T) + GD_LIN_SEQ_AHEAD;
+                const int64_t end_ = P->n * d * (int64_t)sizeof(GD_T);
+                const int64_t o1_ = o0_ + gb_ < end_ ? o0_ + gb_ : end_;
+                for (int64_t o_ = o0_; o_ < o1_; o_ += 64) GD_LIN_PREFETCH_L2((const char *)X + o_);
+            }
+            GD_FN(lin_dotg)(d, xg, W, dg);
+            for (q = 0; q < GD_LIN_GROUP; q++) {
+                const int64_t i = rows ? rows[r + q] : r + q;
+                const GD_T s = P->S ? P->S[i] : (GD_T)1, p = dg[q] + b0;
+                GD_T dl, L;
+                if (GD_LIN_BAD(p)) {
+                    *bad = i;
+                    return sum;
+                }
+                L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
+                sum += (double)(s * L);
+                dl = dl * (s * scale);
+                g[kd] += dl;
+                dg[q] = dl;
+            }
+            GD_FN(lin_axpyg)(d, dg, xg, g);
+        }
+    }
+    for (; r < hi; r++) {
         const int64_t i = rows ? rows[r] : r;
         const int32_t *xi;
         int64_t nnz;
