@@ -336,6 +336,20 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
     } while (0)
 #endif
 
+/* A shuffled row's target (and sample weight) is a random access too, and
+ * the loss waits on it: fetch it with the row. Measured: per-sample float64
+ * epoch 21-25 -> ~18 ms, float32 ~12.2 -> ~11.7 ms. */
+#ifndef GD_LIN_PREFETCH_TARGET
+#define GD_LIN_PREFETCH_TARGET(P, rows, r, n)                                         \
+    do {                                                                               \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
+            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
+            GD_LIN_PREFETCH_L1((P)->Y + i_ * (P)->ystride);                            \
+            if ((P)->S) GD_LIN_PREFETCH_L1((P)->S + i_);                               \
+        }                                                                              \
+    } while (0)
+#endif
+
 /* The same for CSR rows: a shuffled row's values and column indices are two
  * short contiguous runs somewhere in memory (the weights they gather from
  * stay cached), so fetch both runs ahead like dense rows. */
@@ -427,7 +441,10 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
             int q;
             for (q = 0; q < GD_LIN_GROUP; q++) {
                 xg[q] = X + (rows ? rows[r + q] : r + q) * d;
-                if (rows) GD_LIN_PREFETCH_ROWS(X, d, rows, r + q, n_order, GD_T);
+                if (rows) {
+                    GD_LIN_PREFETCH_ROWS(X, d, rows, r + q, n_order, GD_T);
+                    GD_LIN_PREFETCH_TARGET(P, rows, r + q, n_order);
+                }
             }
             if (!rows) {
                 /* storage order: the group's rows interleave as four streams
@@ -463,6 +480,7 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
         int64_t nnz;
         const GD_T *x = GD_FN(lin_row)(P, i, &xi, &nnz);
         const GD_T s = P->S ? P->S[i] : (GD_T)1;
+        if (rows) GD_LIN_PREFETCH_TARGET(P, rows, r, n_order);
         if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
         else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
@@ -702,6 +720,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 const GD_T s = P.S ? P.S[i] : (GD_T)1;
                 GD_T dl, p, L;
                 double upd;
+                if (rows) GD_LIN_PREFETCH_TARGET(&P, rows, r, n);
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
                 else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
                 /* without L2 wscale stays exactly 1: skip the conversions
