@@ -247,6 +247,25 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
 {
     const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
     const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
+#ifdef GD_LIN_VL
+    GD_FN(lin_v) s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, wv, a;
+    int64_t j = 0;
+    for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) {
+        memcpy(&wv, w + j, 64);
+        memcpy(&a, x0 + j, 64);
+        s0 += a * wv;
+        memcpy(&a, x1 + j, 64);
+        s1 += a * wv;
+        memcpy(&a, x2 + j, 64);
+        s2 += a * wv;
+        memcpy(&a, x3 + j, 64);
+        s3 += a * wv;
+    }
+    out[0] = GD_FN(lin_vfinish)(s0, j, d, x0, w);
+    out[1] = GD_FN(lin_vfinish)(s1, j, d, x1, w);
+    out[2] = GD_FN(lin_vfinish)(s2, j, d, x2, w);
+    out[3] = GD_FN(lin_vfinish)(s3, j, d, x3, w);
+#else
     GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
@@ -262,6 +281,7 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
     out[1] = s1;
     out[2] = s2;
     out[3] = s3;
+#endif
 }
 
 static inline void GD_FN(lin_axpyg)(int64_t d, const GD_T *a, const GD_T *const *xg,
