@@ -135,17 +135,36 @@ void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order
     memset(count, 0, sizeof(count));
     if ((uint64_t)n <= 0xFFFFFFFFULL) {
         /* rows fit in 32 bits: sort (key << 32 | row) words, 8 bytes moved
-         * per element and pass instead of 12; order_tmp and order are the
+         * per element and pass instead of 12; order and order_tmp are the
          * two buffers, the last pass unpacks the rows into order */
         uint64_t *a = (uint64_t *)order_tmp, *bb = (uint64_t *)order;
         for (i = 0; i < n; i++) {
             uint32_t k = gd_shuffle_key(base, (uint64_t)i);
-            a[i] = (uint64_t)k << 32 | (uint64_t)i;
             count[0][k & (GD_RADIX_SIZE - 1)]++;
             count[1][(k >> GD_RADIX_BITS) & (GD_RADIX_SIZE - 1)]++;
             count[2][k >> (2 * GD_RADIX_BITS)]++;
         }
-        for (pass = 0; pass < 3; pass++) {
+        /* the keys are cheaper to hash again than to store and reload: the
+         * first pass scatters them straight from the hash */
+        {
+            int64_t *c = count[0], sum = 0, b;
+            for (b = 0; b < GD_RADIX_SIZE; b++) {
+                int64_t cb = c[b];
+                c[b] = sum;
+                sum += cb;
+            }
+            for (i = 0; i < n; i++) {
+                uint32_t k = gd_shuffle_key(base, (uint64_t)i);
+                bb[c[k & (GD_RADIX_SIZE - 1)]++] = (uint64_t)k << 32 | (uint64_t)i;
+            }
+        }
+        /* pass 0 landed in order; pass 1 goes to order_tmp, pass 2 back */
+        {
+            uint64_t *tp = a;
+            a = bb;
+            bb = tp;
+        }
+        for (pass = 1; pass < 3; pass++) {
             int64_t *c = count[pass], sum = 0, b;
             const int sh = 32 + shifts[pass];
             for (b = 0; b < GD_RADIX_SIZE; b++) {
