@@ -183,6 +183,8 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
         lq += aq * bq;
         j += GD_LIN_VL / 4;
     }
+    /* float: 4 lanes left, double: 2 (the % keeps the untaken branch's
+     * index in range for double) */
     if (GD_LIN_VL == 16)
         s = (lq[0] + lq[2]) + (lq[1] + lq[3 % (GD_LIN_VL / 4)]);
     else
