@@ -97,3 +97,45 @@ def test_lists_are_accepted_as_float64():
     res = gd.fit_linear(X.tolist(), y.tolist(), epochs=2, seed=0)
     assert res.coef.dtype == np.float64
     np.testing.assert_array_equal(res.coef, gd.fit_linear(X, y, epochs=2, seed=0).coef)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("batch_size", [1, 7, None], ids=["per-sample", "mini", "full"])
+@pytest.mark.parametrize("loss,K", [("squared_error", 1), ("log_loss", 1),
+                                    ("squared_error", 3), ("softmax", 3)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("check_input", [True, False])
+def test_nonfinite_X_is_found_in_the_loop_and_named_by_row(dtype, batch_size, loss, K, bad,
+                                                           check_input):
+    # the C loop checks X inside its first pass (each row's prediction); the
+    # row it names is a row holding the NaN/inf, and nothing passed is modified
+    r = np.random.default_rng(1)
+    Xb = r.normal(size=(300, 4)).astype(dtype)
+    Xb[123, 2] = bad
+    Xb[251, 0] = bad
+    if loss == "softmax":
+        yb = r.integers(0, K, size=300)
+    elif loss == "log_loss":
+        yb = np.where(r.normal(size=300) > 0, 1.0, -1.0)
+    else:
+        yb = r.normal(size=(300, K) if K > 1 else 300)
+    coef_init = np.ones((4, K) if K > 1 else 4)
+    X0, c0 = Xb.copy(), coef_init.copy()
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(row (123|251)\)"):
+        gd.fit_linear(Xb, yb, loss=loss, batch_size=batch_size, epochs=3, seed=0,
+                      coef_init=coef_init, check_input=check_input)
+    np.testing.assert_array_equal(Xb, X0)
+    np.testing.assert_array_equal(coef_init, c0)
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity"):
+        ref.fit_linear(Xb, yb, loss=loss, batch_size=batch_size, epochs=3, seed=0)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_nonfinite_X_row_is_the_same_for_any_thread_count(n_jobs):
+    # a full batch large enough to split into blocks (threads when n_jobs=2):
+    # the named row is the first bad one in block order, whatever the threads
+    r = np.random.default_rng(2)
+    Xb = r.normal(size=(6000, 40))
+    Xb[[4100, 900, 5999], [3, 0, 39]] = np.nan
+    with pytest.raises(ValueError, match=r"\(row 900\)"):
+        gd.fit_linear(Xb, r.normal(size=6000), batch_size=None, shuffle=False, n_jobs=n_jobs)

@@ -191,7 +191,9 @@ class _Problem:
 def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nesterov, ema,
              debias, schedule, power_t, alpha, l1_ratio, epsilon, fit_intercept, shuffle, seed,
              average, tol, n_iter_no_change, sample_weight, coef_init, intercept_init,
-             callback, verbose, n_jobs, check_input=True):
+             callback, verbose, n_jobs, check_input=True, scan_X=True):
+    """scan_X=False leaves X's NaN/inf check to the C loop (its first pass
+    checks every row's prediction; see _run_c); the NumPy twin scans."""
     p = _Problem()
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"Unknown loss: {loss!r}; choose one of {', '.join(LOSSES)}")
@@ -200,7 +202,7 @@ def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nestero
     n, d = X.shape
     dtype = X.dtype
     p.sparse = _is_sparse(X)
-    if check_input and not _all_finite(X.data if p.sparse else X):
+    if check_input and scan_X and not _all_finite(X.data if p.sparse else X):
         raise ValueError("X contains NaN or infinity")
     p.X, p.n, p.d, p.dtype = X, n, d, dtype
     p.Y, p.K, p.multi = _prepare_y(y, loss, n, dtype)
@@ -447,8 +449,14 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
         Threads for the mini-batch and full-batch gradients (None: gdfast's
         thread count). Per-sample training is sequential.
     check_input : bool
-        Scan X for NaN/inf first (one read pass). Pass False only when X is
-        known to be finite, e.g. in benchmarks of a single iteration.
+        Accepted for compatibility with :func:`gdfast.reference.fit_linear`
+        (where False skips its up-front scan of X). Here X is always checked,
+        at no extra cost and without a separate pass: the first epoch stops at
+        the first row whose prediction :math:`x_i^\top w + b` is NaN/inf (a
+        NaN or infinity in :math:`x_i` always reaches it), and that row is
+        then inspected: if it holds a NaN/inf, ValueError; otherwise the
+        weights diverged, FloatingPointError. y, sample_weight and the initial
+        weights are always scanned up front.
 
     Returns
     -------
@@ -464,8 +472,8 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
         X not float32/float64 (dense or SciPy sparse), non-numeric y, a hyperparameter of
         the wrong type, a non-callable callback.
     ValueError
-        X not 2-D or empty; NaN/inf in X, y, sample_weight or the initial
-        weights; shape mismatches; y of the wrong shape or labels outside the
+        X not 2-D or empty; NaN/inf in X (the message names a row holding
+        one), y, sample_weight or the initial weights; shape mismatches; y of the wrong shape or labels outside the
         loss's set; unknown loss or schedule; batch_size < 1; epochs < 1; bad
         rule hyperparameters (see :class:`gdfast.SGD`); schedule='optimal'
         without alpha > 0; negative sample weights; a callable schedule
@@ -484,7 +492,7 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
                  shuffle=shuffle, seed=seed, average=average, tol=tol,
                  n_iter_no_change=n_iter_no_change, sample_weight=sample_weight,
                  coef_init=coef_init, intercept_init=intercept_init, callback=callback,
-                 verbose=verbose, n_jobs=n_jobs, check_input=check_input)
+                 verbose=verbose, n_jobs=n_jobs, check_input=check_input, scan_X=False)
     return _run_c(p)
 
 
@@ -505,7 +513,7 @@ def _run_c(p):
     else:
         X_values, csr = p.X, {}
     start = time.perf_counter()
-    status, n_epochs, n_updates, converged, averaged, _ = _core.fit_linear(
+    status, n_epochs, n_updates, converged, averaged, _, bad_row = _core.fit_linear(
         X_values, p.Y, p.S, coefT, intercept, avg_coef, avg_int, history,
         loss=_core.LINEAR_LOSSES[p.loss], epsilon=p.epsilon,
         batch_size=0 if p.full else p.B, epochs=p.epochs, lr=r["lr"],
@@ -517,6 +525,12 @@ def _run_c(p):
         n_iter_no_change=p.n_iter_no_change, n_threads=p.n_jobs, begin=begin, end=end, **csr)
     seconds = time.perf_counter() - start
     if status == _STATUS_NONFINITE:
+        # the loop stops at the first row whose prediction is NaN/inf: either
+        # that row of X holds a NaN/inf (an input error; nothing the caller
+        # passed was modified) or the weights diverged
+        row = p.X[bad_row].toarray() if p.sparse and bad_row >= 0 else None
+        if bad_row >= 0 and not _all_finite(row if p.sparse else p.X[bad_row]):
+            raise ValueError(f"X contains NaN or infinity (row {bad_row})")
         raise _nonfinite_error(p, n_epochs, coefT, intercept)
     if averaged:
         coefT, intercept = avg_coef, avg_int

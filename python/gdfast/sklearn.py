@@ -220,7 +220,7 @@ def _run(est, X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, vel
     coefT = coef.reshape(1, -1)
     history = np.zeros(int(max_iter), dtype=np.float64)
     t_start = int(est.t_) - 1
-    status, n_epochs, n_updates, _, _, _ = _core.fit_linear(
+    status, n_epochs, n_updates, _, _, _, _ = _core.fit_linear(
         data.X, Y, S, coefT, intercept,
         avg_coef.reshape(1, -1) if avg_coef is not None else None, avg_intercept, history,
         loss=_core.LINEAR_LOSSES[loss], epsilon=float(est.epsilon),

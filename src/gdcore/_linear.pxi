@@ -103,8 +103,9 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     intercept (k,), avg_coef/avg_intercept (or None) share X's dtype, are
     C-contiguous and aligned; coef, intercept, the averages and loss_history
     (float64, (epochs,)) are updated in place. Returns
-    (status, n_epochs, n_updates, converged, averaged, lr) where status is
-    GD_OK or GD_ENONFINITE; a KeyboardInterrupt or an exception raised by a
+    (status, n_epochs, n_updates, converged, averaged, lr, bad_row) where status
+    is GD_OK or GD_ENONFINITE (bad_row >= 0: that row's prediction x.w + b was
+    NaN/inf and stopped the epoch; -1: found at the epoch's end); a KeyboardInterrupt or an exception raised by a
     hook is re-raised here.
 
     Extensions (gdfast.sklearn): with indptr (int64, (n + 1,)) and indices
@@ -192,4 +193,4 @@ def fit_linear(X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, lo
     if status != GD_OK and status != GD_ENONFINITE:
         raise_status(status, "fit_linear")
     return (status, res.n_epochs, res.n_updates, bool(res.converged), bool(res.averaged),
-            res.lr)
+            res.lr, res.bad_row)

@@ -127,11 +127,18 @@ typedef struct gd_linear_result {
     int converged;       /* stopped by tol / adaptive, not by the epoch budget */
     int averaged;        /* avg_coef/avg_intercept hold the answer */
     double lr;           /* the last step size used */
+    int64_t bad_row;     /* on GD_ENONFINITE: the row (storage index) whose prediction
+                          * x.w + b was NaN/inf, which stopped the epoch at once (a
+                          * NaN/inf in X always shows there: NaN*w and inf*0 are NaN);
+                          * -1 when the epoch's loss or weights were found non-finite
+                          * at its end */
 } gd_linear_result;
 
 /*
  * Train in place. On GD_ENONFINITE coef/intercept hold the weights of the
- * failing epoch's start (the last finite ones). On GD_EINTERRUPT or a hook's
+ * failing epoch's start (the last finite ones) and res->bad_row names the
+ * row that showed it (see gd_linear_result); the caller tells a NaN/inf in X
+ * (that row is not finite) from divergence (it is). On GD_EINTERRUPT or a hook's
  * error they hold a consistent state (the weights after some whole update).
  * GD_EINVAL for arguments the Python layer validates (shapes, enums, ranges).
  */
@@ -143,9 +150,9 @@ int gd_fit_linear_f64(const gd_linear_data *data, const gd_linear_opts *opts,
 /* The rows of epoch `epoch` (0-based) in visiting order: the stable sort of
  * n 32-bit keys splitmix64(seed*C1 + (epoch+1)*C2 + i*C3) >> 32. */
 int gd_shuffle_order(int64_t n, uint64_t seed, int64_t epoch, int64_t *order);
-/* The same with caller-provided scratch (n uint32 keys, n uint32 + n int64
- * for the radix passes); used by the epoch loops so nothing is allocated per
- * epoch. */
+/* The same with caller-provided scratch (n int64 in order_tmp; keys and
+ * keys_tmp, n uint32 each, are only used, and may be NULL unless, n >= 2**32);
+ * used by the epoch loops so nothing is allocated per epoch. */
 void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order,
                          uint32_t *keys, uint32_t *keys_tmp, int64_t *order_tmp);
 

@@ -72,6 +72,7 @@ cdef extern from "gdlinear.h" nogil:
         int converged
         int averaged
         double lr
+        int64_t bad_row
 
     int gd_fit_linear_f32(const gd_linear_data *data, const gd_linear_opts *opts,
                           gd_linear_result *res) noexcept

@@ -65,6 +65,7 @@ static int gd_linear_check(const gd_linear_data *D, const gd_linear_opts *o, gd_
             if (D->indices[j] < 0 || (int64_t)D->indices[j] >= D->d) return GD_EINVAL;
     }
     memset(r, 0, sizeof(*r));
+    r->bad_row = -1;
     return GD_OK;
 }
 
@@ -132,6 +133,66 @@ void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order
 
     if (n <= 0) return;
     memset(count, 0, sizeof(count));
+    if ((uint64_t)n <= 0xFFFFFFFFULL) {
+        /* rows fit in 32 bits: sort (key << 32 | row) words, 8 bytes moved
+         * per element and pass instead of 12; order and order_tmp are the
+         * two buffers, the last pass unpacks the rows into order */
+        uint64_t *a = (uint64_t *)order_tmp, *bb = (uint64_t *)order;
+        for (i = 0; i < n; i++) {
+            uint32_t k = gd_shuffle_key(base, (uint64_t)i);
+            count[0][k & (GD_RADIX_SIZE - 1)]++;
+            count[1][(k >> GD_RADIX_BITS) & (GD_RADIX_SIZE - 1)]++;
+            count[2][k >> (2 * GD_RADIX_BITS)]++;
+        }
+        /* the keys are cheaper to hash again than to store and reload: the
+         * first pass scatters them straight from the hash */
+        {
+            int64_t *c = count[0], sum = 0, b;
+            for (b = 0; b < GD_RADIX_SIZE; b++) {
+                int64_t cb = c[b];
+                c[b] = sum;
+                sum += cb;
+            }
+            for (i = 0; i < n; i++) {
+                uint32_t k = gd_shuffle_key(base, (uint64_t)i);
+                bb[c[k & (GD_RADIX_SIZE - 1)]++] = (uint64_t)k << 32 | (uint64_t)i;
+            }
+        }
+        /* pass 0 landed in order; pass 1 goes to order_tmp, pass 2 back */
+        {
+            uint64_t *tp = a;
+            a = bb;
+            bb = tp;
+        }
+        for (pass = 1; pass < 3; pass++) {
+            int64_t *c = count[pass], sum = 0, b;
+            const int sh = 32 + shifts[pass];
+            for (b = 0; b < GD_RADIX_SIZE; b++) {
+                int64_t cb = c[b];
+                c[b] = sum;
+                sum += cb;
+            }
+            if (pass == 2) {
+                for (i = 0; i < n; i++) {
+                    const uint64_t v = a[i];
+                    order[c[v >> sh]++] = (int64_t)(v & 0xFFFFFFFFULL);
+                }
+            } else {
+                for (i = 0; i < n; i++) {
+                    const uint64_t v = a[i];
+                    bb[c[(v >> sh) & (GD_RADIX_SIZE - 1)]++] = v;
+                }
+                {
+                    uint64_t *tp = a;
+                    a = bb;
+                    bb = tp;
+                }
+            }
+        }
+        (void)keys;
+        (void)keys_tmp;
+        return;
+    }
     /* the keys start in the scratch arrays so that the third (last) pass
      * lands in `order` */
     for (i = 0; i < n; i++) {
@@ -178,10 +239,12 @@ int gd_shuffle_order(int64_t n, uint64_t seed, int64_t epoch, int64_t *order)
     int64_t *order_tmp;
     if (n < 0 || (n > 0 && order == NULL) || epoch < 0) return GD_EINVAL;
     if (n == 0) return GD_OK;
-    keys = (uint32_t *)malloc((size_t)n * sizeof(uint32_t));
-    keys_tmp = (uint32_t *)malloc((size_t)n * sizeof(uint32_t));
+    /* the separate key arrays are only used when rows need more than 32 bits */
+    const int wide = (uint64_t)n > 0xFFFFFFFFULL;
+    keys = wide ? (uint32_t *)malloc((size_t)n * sizeof(uint32_t)) : NULL;
+    keys_tmp = wide ? (uint32_t *)malloc((size_t)n * sizeof(uint32_t)) : NULL;
     order_tmp = (int64_t *)malloc((size_t)n * sizeof(int64_t));
-    if (keys == NULL || keys_tmp == NULL || order_tmp == NULL) {
+    if ((wide && (keys == NULL || keys_tmp == NULL)) || order_tmp == NULL) {
         free(keys);
         free(keys_tmp);
         free(order_tmp);

@@ -145,9 +145,76 @@ static inline GD_T GD_FN(lin_lossk)(int loss, int64_t k, GD_T *p, const GD_T *y)
 
 /* ---- vector pieces ------------------------------------------------------ */
 
-/* The vector reduction of one row; GCC/Clang vectorise it with FMA. (A
- * many-accumulator variant measured slower on 100-feature rows: the rows
- * overlap in the out-of-order window anyway.) */
+#if defined(__GNUC__) && !defined(GD_LIN_NO_VEXT)
+/* Dot products in GCC/Clang vector extensions, 64-byte vectors in every ISA
+ * build (two or four registers below AVX-512), so the summation order is the
+ * same on every ISA. The per-sample loop waits on each row's dot before it
+ * can update the weights, so its latency is what counts: GCC 12 turns the
+ * `omp simd reduction` form into a spill of the accumulator, a scalar tail
+ * through memory and a 16-step serial sum (~120 cycles for 100 floats);
+ * here the tail folds into a log-depth reduction tree. */
+#define GD_LIN_VL ((int64_t)(64 / sizeof(GD_T)))
+typedef GD_T GD_FN(lin_v) __attribute__((vector_size(64)));
+typedef GD_T GD_FN(lin_vh) __attribute__((vector_size(32)));
+typedef GD_T GD_FN(lin_vq) __attribute__((vector_size(16)));
+
+/* sum(acc) + x[j:d] . w[j:d] for d - j < GD_LIN_VL, in a fixed tree */
+static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
+                                      const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
+{
+    GD_FN(lin_vh) lo, hi, a, b;
+    GD_FN(lin_vq) lq, hq, aq, bq;
+    GD_T s;
+    memcpy(&lo, &acc, 32);
+    memcpy(&hi, (const char *)&acc + 32, 32);
+    lo += hi;
+    if (j + GD_LIN_VL / 2 <= d) {
+        memcpy(&a, x + j, 32);
+        memcpy(&b, w + j, 32);
+        lo += a * b;
+        j += GD_LIN_VL / 2;
+    }
+    memcpy(&lq, &lo, 16);
+    memcpy(&hq, (const char *)&lo + 16, 16);
+    lq += hq;
+    if (j + GD_LIN_VL / 4 <= d) {
+        memcpy(&aq, x + j, 16);
+        memcpy(&bq, w + j, 16);
+        lq += aq * bq;
+        j += GD_LIN_VL / 4;
+    }
+    /* float: 4 lanes left, double: 2 (the % keeps the untaken branch's
+     * index in range for double) */
+    if (GD_LIN_VL == 16)
+        s = (lq[0] + lq[2]) + (lq[1] + lq[3 % (GD_LIN_VL / 4)]);
+    else
+        s = lq[0] + lq[1];
+    for (; j < d; j++) s += x[j] * w[j];
+    return s;
+}
+
+static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
+{
+    GD_FN(lin_v) acc0 = {0}, acc1 = {0}, a, b, c, e;
+    int64_t j = 0;
+    /* two accumulators halve the FMA chain */
+    for (; j + 2 * GD_LIN_VL <= d; j += 2 * GD_LIN_VL) {
+        memcpy(&a, x + j, 64);
+        memcpy(&b, w + j, 64);
+        memcpy(&c, x + j + GD_LIN_VL, 64);
+        memcpy(&e, w + j + GD_LIN_VL, 64);
+        acc0 += a * b;
+        acc1 += c * e;
+    }
+    if (j + GD_LIN_VL <= d) {
+        memcpy(&a, x + j, 64);
+        memcpy(&b, w + j, 64);
+        acc0 += a * b;
+        j += GD_LIN_VL;
+    }
+    return GD_FN(lin_vfinish)(acc0 + acc1, j, d, x, w);
+}
+#else
 static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
 {
     GD_T s = 0;
@@ -155,12 +222,82 @@ static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD
     for (int64_t j = 0; j < d; j++) s += x[j] * w[j];
     return s;
 }
+#endif
 
 static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x, GD_T *GD_RESTRICT y)
 {
     GD_SIMD
     for (int64_t j = 0; j < d; j++) y[j] += a * x[j];
 }
+
+/* GD_LIN_GROUP rows at once (see lin_block): out[q] = x_q . w, and
+ * y += sum_q a_q x_q, summed over q in order. */
+#ifndef GD_LIN_GROUP
+#define GD_LIN_GROUP 4
+#endif
+/* Bytes ahead that lin_block fetches in storage order. One full-batch
+ * iteration over 200000 x 100 rows, 1 thread (f32 / f64 ms): one row at a
+ * time 6.3 / 9.7; groups of 4 without the prefetch 6.8 / 19.7 (the four
+ * interleaved streams defeat the hardware prefetcher); with it, 8 KiB ahead
+ * 4.9 / 8.6, 16 KiB 4.9 / 8.0, 24 KiB 5.2 / 8.8 (noisy to ~1 ms). */
+#ifndef GD_LIN_SEQ_AHEAD
+#define GD_LIN_SEQ_AHEAD 16384
+#endif
+#if GD_LIN_GROUP == 4
+static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T *GD_RESTRICT w,
+                                   GD_T *out)
+{
+    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
+    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
+#ifdef GD_LIN_VL
+    GD_FN(lin_v) s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, wv, a;
+    int64_t j = 0;
+    for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) {
+        memcpy(&wv, w + j, 64);
+        memcpy(&a, x0 + j, 64);
+        s0 += a * wv;
+        memcpy(&a, x1 + j, 64);
+        s1 += a * wv;
+        memcpy(&a, x2 + j, 64);
+        s2 += a * wv;
+        memcpy(&a, x3 + j, 64);
+        s3 += a * wv;
+    }
+    out[0] = GD_FN(lin_vfinish)(s0, j, d, x0, w);
+    out[1] = GD_FN(lin_vfinish)(s1, j, d, x1, w);
+    out[2] = GD_FN(lin_vfinish)(s2, j, d, x2, w);
+    out[3] = GD_FN(lin_vfinish)(s3, j, d, x3, w);
+#else
+    GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+#endif
+    for (int64_t j = 0; j < d; j++) {
+        const GD_T wj = w[j];
+        s0 += x0[j] * wj;
+        s1 += x1[j] * wj;
+        s2 += x2[j] * wj;
+        s3 += x3[j] * wj;
+    }
+    out[0] = s0;
+    out[1] = s1;
+    out[2] = s2;
+    out[3] = s3;
+#endif
+}
+
+static inline void GD_FN(lin_axpyg)(int64_t d, const GD_T *a, const GD_T *const *xg,
+                                    GD_T *GD_RESTRICT y)
+{
+    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
+    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
+    const GD_T a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+    GD_SIMD
+    for (int64_t j = 0; j < d; j++) y[j] += ((a0 * x0[j] + a1 * x1[j]) + (a2 * x2[j] + a3 * x3[j]));
+}
+#else
+#error "GD_LIN_GROUP must be 4"
+#endif
 
 /* CSR rows: the same operations over a row's nnz stored values. Four partial
  * sums break the FMA dependency chain, as in lin_dot; the gathers dominate. */
@@ -221,6 +358,20 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
     } while (0)
 #endif
 
+/* A shuffled row's target (and sample weight) is a random access too, and
+ * the loss waits on it: fetch it with the row. Measured: per-sample float64
+ * epoch 21-25 -> ~18 ms, float32 ~12.2 -> ~11.7 ms. */
+#ifndef GD_LIN_PREFETCH_TARGET
+#define GD_LIN_PREFETCH_TARGET(P, rows, r, n)                                         \
+    do {                                                                               \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
+            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
+            GD_LIN_PREFETCH_L1((P)->Y + i_ * (P)->ystride);                            \
+            if ((P)->S) GD_LIN_PREFETCH_L1((P)->S + i_);                               \
+        }                                                                              \
+    } while (0)
+#endif
+
 /* The same for CSR rows: a shuffled row's values and column indices are two
  * short contiguous runs somewhere in memory (the weights they gather from
  * stay cached), so fetch both runs ahead like dense rows. */
@@ -247,6 +398,14 @@ static int GD_FN(lin_nonfinite)(int64_t n, const GD_T *a)
     for (int64_t i = 0; i < n; i++) acc += a[i] - a[i];
     return acc != acc;
 }
+
+/* A prediction p = x.w + b that is NaN or infinite: p - p is 0 exactly for
+ * finite p. This is the loops' check of X itself: a NaN or infinity in a row
+ * always reaches its prediction (NaN * w and inf * 0 are NaN, inf * w != 0 is
+ * inf), so one compare per row replaces a separate read pass over X. */
+#ifndef GD_LIN_BAD
+#define GD_LIN_BAD(p) (!((p) - (p) == (GD_T)0))
+#endif
 
 /* ---- the problem, as the loops see it ----------------------------------- */
 
@@ -278,33 +437,95 @@ static inline const GD_T *GD_FN(lin_row)(const GD_FN(lin_prob) *P, int64_t i, co
 
 /* Accumulate rows rows[lo:hi) (storage rows lo..hi when rows is NULL) into
  * g (kd coef entries, then k intercept entries), each row's dloss weighted by
- * s_i * scale; returns sum_i s_i * L_i. g is overwritten. */
+ * s_i * scale; returns sum_i s_i * L_i. g is overwritten. A row whose
+ * prediction is NaN/inf ends the block: *bad = its storage index (else -1). */
 static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, int64_t lo,
-                               int64_t hi, int64_t n_order, GD_T scale, GD_T *g, GD_T *scratch)
+                               int64_t hi, int64_t n_order, GD_T scale, GD_T *g, GD_T *scratch,
+                               int64_t *bad)
 {
     const int64_t d = P->d, k = P->k, kd = P->kd;
     const GD_T *X = P->X;
     double sum = 0.0;
     int64_t r, c;
     memset(g, 0, (size_t)(kd + k) * sizeof(GD_T));
-    for (r = lo; r < hi; r++) {
+    *bad = -1;
+    r = lo;
+    if (k == 1 && !P->indptr) {
+        /* dense, one output: rows in groups of GD_LIN_GROUP. The group's dot
+         * products share each load of w and run as independent FMA chains,
+         * and g takes the group's sum in one pass (one load/store of g per
+         * group instead of per row). The summation order is fixed by the
+         * block bounds, never by the thread count. */
+        const GD_T *W = P->W, b0 = P->b[0];
+        for (; r + GD_LIN_GROUP <= hi; r += GD_LIN_GROUP) {
+            const GD_T *xg[GD_LIN_GROUP];
+            GD_T dg[GD_LIN_GROUP];
+            int q;
+            for (q = 0; q < GD_LIN_GROUP; q++) {
+                xg[q] = X + (rows ? rows[r + q] : r + q) * d;
+                if (rows) {
+                    GD_LIN_PREFETCH_ROWS(X, d, rows, r + q, n_order, GD_T);
+                    GD_LIN_PREFETCH_TARGET(P, rows, r + q, n_order);
+                }
+            }
+            if (!rows) {
+                /* storage order: the group's rows interleave as four streams
+                 * in the same pages, which the hardware prefetcher does not
+                 * follow; fetch the bytes GD_LIN_SEQ_AHEAD ahead */
+                const int64_t gb_ = GD_LIN_GROUP * d * (int64_t)sizeof(GD_T);
+                const int64_t o0_ = r * d * (int64_t)sizeof(GD_T) + GD_LIN_SEQ_AHEAD;
+                const int64_t end_ = P->n * d * (int64_t)sizeof(GD_T);
+                const int64_t o1_ = o0_ + gb_ < end_ ? o0_ + gb_ : end_;
+                for (int64_t o_ = o0_; o_ < o1_; o_ += 64) GD_LIN_PREFETCH_L2((const char *)X + o_);
+            }
+            GD_FN(lin_dotg)(d, xg, W, dg);
+            for (q = 0; q < GD_LIN_GROUP; q++) {
+                const int64_t i = rows ? rows[r + q] : r + q;
+                const GD_T s = P->S ? P->S[i] : (GD_T)1, p = dg[q] + b0;
+                GD_T dl, L;
+                if (GD_LIN_BAD(p)) {
+                    *bad = i;
+                    return sum;
+                }
+                L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
+                sum += (double)(s * L);
+                dl = dl * (s * scale);
+                g[kd] += dl;
+                dg[q] = dl;
+            }
+            GD_FN(lin_axpyg)(d, dg, xg, g);
+        }
+    }
+    for (; r < hi; r++) {
         const int64_t i = rows ? rows[r] : r;
         const int32_t *xi;
         int64_t nnz;
         const GD_T *x = GD_FN(lin_row)(P, i, &xi, &nnz);
         const GD_T s = P->S ? P->S[i] : (GD_T)1;
+        if (rows) GD_LIN_PREFETCH_TARGET(P, rows, r, n_order);
         if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
         else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
-            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0];
-            GD_T L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
+            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0], L;
+            if (GD_LIN_BAD(p)) {
+                *bad = i;
+                return sum;
+            }
+            L = GD_FN(lin_loss1)(P->loss, p, P->Y[i], P->eps, &dl);
             sum += (double)(s * L);
             dl = dl * (s * scale);
             g[kd] += dl;
             GD_FN(lin_xaxpy)(nnz, dl, x, xi, g);
         } else {
-            for (c = 0; c < k; c++)
+            GD_T chk = 0;
+            for (c = 0; c < k; c++) {
                 scratch[c] = GD_FN(lin_xdot)(nnz, x, xi, P->W + c * d) + P->b[c];
+                chk += scratch[c] - scratch[c];
+            }
+            if (chk != (GD_T)0) {
+                *bad = i;
+                return sum;
+            }
             sum += (double)(s * GD_FN(lin_lossk)(P->loss, k, scratch, P->Y + i * P->ystride));
             for (c = 0; c < k; c++) {
                 const GD_T dl = scratch[c] * (s * scale);
@@ -421,6 +642,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     uint32_t *keys = NULL, *keys_tmp = NULL;
     GD_T *g = NULL, *v = NULL, *save = NULL, *q = NULL, *part = NULL, *scratch = NULL;
     double *part_loss = NULL;
+    int64_t *part_bad = NULL, bad = -1;
     gd_rule rw, rb;
     int64_t t = o->t_start, e, since_check = 0, no_improve = 0;
     double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
@@ -459,9 +681,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     if (shuffle) {
         order = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
         order_tmp = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
-        keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-        keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-        if (!order || !order_tmp || !keys || !keys_tmp) goto nomem;
+        if ((uint64_t)n > 0xFFFFFFFFULL) {
+            /* separate 32-bit keys only when rows need more than 32 bits */
+            keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+            keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
+            if (!keys || !keys_tmp) goto nomem;
+        }
+        if (!order || !order_tmp) goto nomem;
     }
     g = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
     save = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
@@ -482,7 +708,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     if (nblk_max > 1) {
         part = (GD_T *)gd_lin_alloc((size_t)(nblk_max * kd1) * sizeof(GD_T));
         part_loss = (double *)gd_lin_alloc((size_t)nblk_max * sizeof(double));
-        if (!part || !part_loss) goto nomem;
+        part_bad = (int64_t *)gd_lin_alloc((size_t)nblk_max * sizeof(int64_t));
+        if (!part || !part_loss || !part_bad) goto nomem;
     }
 
     for (e = 0; e < o->epochs; e++) {
@@ -515,9 +742,20 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 const GD_T s = P.S ? P.S[i] : (GD_T)1;
                 GD_T dl, p, L;
                 double upd;
+                if (rows) GD_LIN_PREFETCH_TARGET(&P, rows, r, n);
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
                 else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
-                p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
+                /* without L2 wscale stays exactly 1: skip the conversions
+                 * and the division on the row-to-row dependency chain (the
+                 * same numbers, ~10% of a 100-feature row) */
+                if (alpha2 > 0.0)
+                    p = (GD_T)(wscale * (double)GD_FN(lin_xdot)(nnz, x, xi, W)) + b0;
+                else
+                    p = GD_FN(lin_xdot)(nnz, x, xi, W) + b0;
+                if (GD_LIN_BAD(p)) {
+                    bad = i;
+                    goto badrow;
+                }
                 L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
                 sumloss += (double)(s * L);
                 t++;
@@ -535,7 +773,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 }
                 upd = -eta * (double)(dl * s);
                 if (upd != 0.0) {
-                    GD_FN(lin_xaxpy)(nnz, (GD_T)(upd / wscale), x, xi, W);
+                    GD_FN(lin_xaxpy)(nnz, alpha2 > 0.0 ? (GD_T)(upd / wscale) : (GD_T)upd, x,
+                                     xi, W);
                     if (o->fit_intercept) b0 += (GD_T)upd;
                 }
                 if (cumulative_l1) {
@@ -596,7 +835,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     scale = sb > 0.0 ? (GD_T)(1.0 / sb) : (GD_T)0;
                 }
                 if (nblk == 1) {
-                    sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch);
+                    sumloss += GD_FN(lin_block)(&P, rows, lo, hi, n, scale, g, scratch, &bad);
+                    if (bad >= 0) goto badrow;
                 } else {
                     /* fixed blocks, combined in block order: the same sums
                      * for any thread count. One parallel region per batch
@@ -623,7 +863,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                             const int64_t r0 = lo + bk * nb / nblk, r1 = lo + (bk + 1) * nb / nblk;
                             if (stop_flag) continue;
                             part_loss[bk] = GD_FN(lin_block)(&P, rows, r0, r1, n, scale,
-                                                             part + bk * kd1, scratch + bk * k);
+                                                             part + bk * kd1, scratch + bk * k,
+                                                             part_bad + bk);
                             if (master && ++done_blk >= grp) {
                                 done_blk = 0;
                                 if (o->interrupt && o->interrupt(o->interrupt_ctx)) stop_flag = 1;
@@ -634,6 +875,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                         status = GD_EINTERRUPT;
                         goto done;
                     }
+                    /* the first bad block in block order: the same row for
+                     * any thread count */
+                    for (bk = 0; bk < nblk; bk++)
+                        if (part_bad[bk] >= 0) {
+                            bad = part_bad[bk];
+                            goto badrow;
+                        }
                     memcpy(g, part, (size_t)kd1 * sizeof(GD_T));
                     sumloss += part_loss[0];
                     for (bk = 1; bk < nblk; bk++) {
@@ -682,6 +930,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
         loss = sumloss / loss_div + GD_FN(lin_penalty)(kd, W, o->alpha, o->l1_ratio);
         D->loss_history[e] = loss;
         if (!isfinite(loss) || GD_FN(lin_nonfinite)(kd, W) || GD_FN(lin_nonfinite)(k, b)) {
+        badrow:
+            /* a bad row (X not finite there, or the weights diverged) or a
+             * non-finite epoch: back to the epoch's start */
+            wscale = 1.0;
+            res->bad_row = bad;
             memcpy(W, save, (size_t)kd * sizeof(GD_T));
             memcpy(b, save + kd, (size_t)k * sizeof(GD_T));
             res->n_epochs = e;
@@ -741,6 +994,7 @@ cleanup:
     gd_lin_free(q);
     gd_lin_free(part);
     gd_lin_free(part_loss);
+    gd_lin_free(part_bad);
     gd_lin_free(scratch);
     return status;
 }
