@@ -341,8 +341,9 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * flight), then just ahead into L1 (distances in linear_kernels.c). On
  * 200000 x 100 float64 rows in random order (quiet 2-core EPYC) a per-sample
  * epoch went from ~180 ns/row without prefetch to ~90 with two stages at
- * 8/2 rows, and to ~80 at 24/4 rows; a loop that only reads the rows in that
- * order takes ~77 ns/row, so the loop is now bound by memory. */
+ * 8/2 rows, and to ~85 at 24/4 rows with each row's y and sample weight
+ * fetched along; a loop that only reads the rows in that order takes ~77
+ * ns/row, so the per-sample loop is now bound by memory. */
 #ifndef GD_LIN_PREFETCH_ROWS
 /* A macro, not a function: GCC's IPA pure/const analysis treats a function
  * whose only effect is __builtin_prefetch as side-effect free and deletes
