@@ -436,7 +436,7 @@ class SGDClassifier(_SkSGDClassifier):
                      sample_weight, validation_mask, seed, velocity, n_threads):
         """Train class i against the rest (scikit-learn's fit_binary)."""
         dtype = X.dtype
-        y_i = np.where(y == self.classes_[i], 1.0, -1.0).astype(dtype)
+        y_i = np.where(y == self.classes_[i], dtype.type(1), dtype.type(-1))
         two = len(self.classes_) == 2
         if self.average:
             coef = self._standard_coef.reshape(-1, X.shape[1])[0 if two else i]
@@ -451,7 +451,10 @@ class SGDClassifier(_SkSGDClassifier):
             validation_mask = self._make_validation_split(y_i, sample_mask=sample_weight > 0)
         score_cb = self._make_validation_score_cb(
             validation_mask, X, y_i, sample_weight, classes=np.array([-1, 1], dtype=dtype))
-        sw = sample_weight * np.where(y_i > 0, pos_weight, neg_weight).astype(dtype)
+        if pos_weight == 1.0 and neg_weight == 1.0:
+            sw = sample_weight  # uniform class weights: no n-long product
+        else:
+            sw = sample_weight * np.where(y_i > 0, pos_weight, neg_weight).astype(dtype)
         return _run(self, X, y_i, sw, coef, intercept, avg_coef, avg_int, velocity,
                     loss=self.loss, learning_rate=learning_rate, alpha=alpha,
                     max_iter=max_iter, seed=seed, validation_mask=validation_mask,
