@@ -755,6 +755,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 const GD_T s = P.S ? P.S[i] : (GD_T)1;
                 GD_T dl, p, L;
                 double upd;
+                /* the step size depends on t alone: computed before the
+                 * row's dot product (in program order) so the schedule's
+                 * pow/division runs beside the row's loads instead of
+                 * between the loss and the update */
+                const double eta_r = gd_lin_eta(o, eta_base, t + 1);
                 if (rows) GD_LIN_PREFETCH_TARGET(&P, rows, r, n);
                 if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
                 else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
@@ -772,7 +777,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
                 sumloss += (double)(s * L);
                 t++;
-                eta = gd_lin_eta(o, eta_base, t);
+                eta = eta_r;
                 if (alpha2 > 0.0) {
                     const double f = 1.0 - eta * alpha2;
                     wscale *= f > 0.0 ? f : 0.0;
