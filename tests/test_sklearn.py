@@ -405,3 +405,66 @@ def test_mini_batch_and_full_batch_train():
             est = SGDClassifier(random_state=0, loss="log_loss", **kw).fit(X, y)
         assert est.score(X, y) >= base - 0.03
         assert est.t_ - 1 == est.n_iter_ * (-(-len(y) // (kw["batch_size"] or len(y))))
+
+
+# ---- fit leaves X's NaN/inf scan to the C loop: same errors as scikit-learn ----
+
+@pytest.mark.parametrize("layout", ["dense", "dense32", "csr"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("kw", [dict(), dict(batch_size=8, momentum=0.9),
+                                dict(average=True), dict(n_jobs=2)])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_nonfinite_X_in_fit_raises_sklearns_error(layout, bad, kw, task):
+    if task == "regression":
+        if "n_jobs" in kw:
+            return
+        X, y = _reg_data()
+        Est, Sk = SGDRegressor, sk.SGDRegressor
+    else:
+        X, y = _cls_data(classes=3 if task == "multiclass" else 2)
+        Est, Sk = SGDClassifier, sk.SGDClassifier
+    # the last row in storage order: the shuffled first epoch must still reach it
+    X[-1, 5] = bad
+    if layout == "dense32":
+        X = X.astype(np.float32)
+    elif layout == "csr":
+        X = sp.csr_matrix(X)
+    sk_kw = {k: v for k, v in kw.items() if k not in ("batch_size", "momentum")}
+    got = _message(lambda: Est(max_iter=2, tol=None, random_state=0, **kw).fit(X, y))
+    want = _message(lambda: Sk(max_iter=2, tol=None, random_state=0, **sk_kw).fit(X, y))
+    assert got == want
+    assert "NaN" in got[1] or "infinity" in got[1]
+
+
+def test_nonfinite_X_in_partial_fit_and_early_stopping_raises_before_training():
+    X, y = _cls_data()
+    X[7, 1] = np.nan
+    for fit in (lambda E: E(random_state=0).partial_fit(X, y, classes=[0, 1]),
+                lambda E: E(random_state=0, early_stopping=True).fit(X, y)):
+        assert _message(lambda: fit(SGDClassifier)) == _message(lambda: fit(sk.SGDClassifier))
+
+
+@pytest.mark.parametrize("y", [
+    np.array([3, 1, 3, 1, 1], dtype=np.int64), np.array([0, 1, 0], dtype=np.int8),
+    np.array([-5, 7, 2, -5], dtype=np.int32), np.array([2, 9], dtype=np.uint16),
+    np.array([0, 10 ** 12, 5], dtype=np.int64),        # range wider than the data: np.unique
+    np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0]),
+    np.array([1.0, 0.0, 1.0]), np.array(["b", "a", "b"]), np.array([True, False]),
+])
+def test_classes_equals_np_unique(y):
+    from gdfast.sklearn import _classes
+
+    got, want = _classes(y), np.unique(y)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_fit_classes_and_weights_as_sklearn():
+    X, y = _cls_data(classes=3)
+    y = np.array([10, -2, 7])[y]
+    a, b = _fit_both(SGDClassifier, sk.SGDClassifier, X, y, max_iter=3, tol=None,
+                     shuffle=False, random_state=0)
+    np.testing.assert_array_equal(a.classes_, b.classes_)
+    assert a.classes_.dtype == b.classes_.dtype
+    np.testing.assert_array_equal(a._expanded_class_weight, b._expanded_class_weight)
+    np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-12)
