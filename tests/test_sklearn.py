@@ -468,3 +468,30 @@ def test_fit_classes_and_weights_as_sklearn():
     assert a.classes_.dtype == b.classes_.dtype
     np.testing.assert_array_equal(a._expanded_class_weight, b._expanded_class_weight)
     np.testing.assert_allclose(a.coef_, b.coef_, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("Est", ["SGDClassifier", "SGDRegressor"])
+@pytest.mark.parametrize("warm_start", [False, True])
+def test_fit_on_nan_X_leaves_the_fitted_estimator_unchanged(Est, warm_start):
+    # X's NaN/inf check runs inside the C loop's first pass; a rejected X must
+    # leave the estimator exactly as it was, as scikit-learn's up-front check does
+    import gdfast.sklearn as gsk
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5))
+    y = (X[:, 0] > 0).astype(int) if Est == "SGDClassifier" else X[:, 0]
+    est = getattr(gsk, Est)(random_state=0, warm_start=warm_start).fit(X, y)
+    before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(est).items()}
+    Xb = X.copy()
+    Xb[150, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        est.fit(Xb, y)
+    after = vars(est)
+    assert set(after) == set(before)
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(after[k], v, err_msg=k)
+        elif isinstance(v, (int, float, str, bool, tuple, type(None))):
+            assert after[k] == v or (v != v and after[k] != after[k]), k
+        else:  # e.g. the loss object: restored as an equal copy
+            assert type(after[k]) is type(v), k

@@ -39,6 +39,8 @@ Needs scikit-learn (``pip install gdfast[sklearn]``); ``import gdfast`` does not
 """
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import os
 import warnings
@@ -248,14 +250,37 @@ def _run(est, X, y, sample_weight, coef, intercept, avg_coef, avg_intercept, vel
         velocity=velocity, t_start=t_start, velocity_started=t_start > 0)
     if status == _STATUS_NONFINITE:
         if getattr(est, "_gd_X_unchecked", False):
-            check_array(X_all, accept_sparse="csr", dtype=None, ensure_all_finite=True,
-                        input_name="X", estimator=est)
+            try:
+                check_array(X_all, accept_sparse="csr", dtype=None, ensure_all_finite=True,
+                            input_name="X", estimator=est)
+            except ValueError as exc:
+                exc._gd_bad_input = True  # fit restores the estimator's prior state
+                raise
         err = DivergenceError(
             f"Floating-point under-/overflow occurred at epoch #{n_epochs + 1}. Scaling "
             "input data with StandardScaler or MinMaxScaler might help.")
         err.epoch = n_epochs + 1
         raise err
     return n_epochs, n_updates - t_start
+
+
+def _restore_on_bad_X(fit):
+    """fit leaves X's NaN/inf check to the C loop's first pass; when that pass
+    finds one, the estimator is put back as it was before fit, so a rejected
+    X changes nothing, as with scikit-learn's up-front check."""
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = copy.deepcopy(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except ValueError as exc:
+            if getattr(exc, "_gd_bad_input", False):
+                self.__dict__.clear()
+                self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 def _classes(y):
@@ -361,6 +386,7 @@ class SGDClassifier(_SkSGDClassifier):
         super()._more_validate_params(for_partial_fit=for_partial_fit)
         _check_gd_params(self)
 
+    @_restore_on_bad_X
     def _fit(self, X, y, alpha, loss, learning_rate, coef_init=None, intercept_init=None,
              sample_weight=None):
         # scikit-learn's SGDClassifier._fit (1.9) with the classes found by
@@ -566,6 +592,7 @@ class SGDRegressor(_SkSGDRegressor):
         super()._more_validate_params(for_partial_fit=for_partial_fit)
         _check_gd_params(self)
 
+    @_restore_on_bad_X
     def _fit(self, X, y, alpha, loss, learning_rate, coef_init=None, intercept_init=None,
              sample_weight=None):
         # scikit-learn's SGDRegressor._fit (1.9), X's finiteness checked by
