@@ -384,26 +384,21 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * Prefetching the weights the near row gathers (one prefetch per stored
  * value) cost more than it saved: ~85 -> ~99 ms. */
 #ifndef GD_LIN_PREFETCH_CSR
+/* one CSR row's values and column indices, with PREFETCH = GD_LIN_PREFETCH_L1/_L2 */
+#define GD_LIN_PREFETCH_CSR_ROW(P, i, T, PREFETCH)                                     \
+    do {                                                                               \
+        const int64_t a_ = (P)->indptr[(i)], e_ = (P)->indptr[(i) + 1];                \
+        const char *pv_ = (const char *)((P)->X + a_);                                 \
+        const char *pi_ = (const char *)((P)->indices + a_);                           \
+        for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64) PREFETCH(pv_ + o_); \
+        for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) PREFETCH(pi_ + o_);         \
+    } while (0)
 #define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
     do {                                                                               \
-        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
-            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
-            const int64_t a_ = (P)->indptr[i_], e_ = (P)->indptr[i_ + 1];              \
-            const char *pv_ = (const char *)((P)->X + a_);                             \
-            const char *pi_ = (const char *)((P)->indices + a_);                       \
-            for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64)        \
-                GD_LIN_PREFETCH_L2(pv_ + o_);                                          \
-            for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) GD_LIN_PREFETCH_L2(pi_ + o_); \
-        }                                                                              \
-        if ((r) + GD_LIN_PREFETCH_NEAR < (n)) {                                        \
-            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_NEAR];                     \
-            const int64_t a_ = (P)->indptr[i_], e_ = (P)->indptr[i_ + 1];              \
-            const char *pv_ = (const char *)((P)->X + a_);                             \
-            const char *pi_ = (const char *)((P)->indices + a_);                       \
-            for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64)        \
-                GD_LIN_PREFETCH_L1(pv_ + o_);                                          \
-            for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) GD_LIN_PREFETCH_L1(pi_ + o_); \
-        }                                                                              \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n))                                           \
+            GD_LIN_PREFETCH_CSR_ROW(P, (rows)[(r) + GD_LIN_PREFETCH_FAR], T, GD_LIN_PREFETCH_L2); \
+        if ((r) + GD_LIN_PREFETCH_NEAR < (n))                                          \
+            GD_LIN_PREFETCH_CSR_ROW(P, (rows)[(r) + GD_LIN_PREFETCH_NEAR], T, GD_LIN_PREFETCH_L1); \
     } while (0)
 #endif
 
