@@ -145,6 +145,15 @@ def _n_workers(n_jobs, n_tasks):
     return max(1, min(n, n_tasks))
 
 
+class _GdParams:
+    """What both estimators add to scikit-learn's parameter checks: gdfast's
+    batch_size, momentum, nesterov and ema."""
+
+    def _more_validate_params(self, for_partial_fit=False):
+        super()._more_validate_params(for_partial_fit=for_partial_fit)
+        _check_gd_params(self)
+
+
 class _Data:
     """X (dense or CSR) as the C core takes it."""
 
@@ -348,7 +357,7 @@ def _n_threads(n_workers):
     return 1 if n_workers > 1 else _core.get_num_threads()
 
 
-class SGDClassifier(_SkSGDClassifier):
+class SGDClassifier(_GdParams, _SkSGDClassifier):
     __doc__ = (
         "scikit-learn's SGDClassifier, trained by gdfast's C core.\n\n"
         "Extra parameters: batch_size (1: per sample, k: mini-batch, None: full batch),\n"
@@ -381,10 +390,6 @@ class SGDClassifier(_SkSGDClassifier):
         self.momentum = momentum
         self.nesterov = nesterov
         self.ema = ema
-
-    def _more_validate_params(self, for_partial_fit=False):
-        super()._more_validate_params(for_partial_fit=for_partial_fit)
-        _check_gd_params(self)
 
     @_restore_on_bad_X
     def _fit(self, X, y, alpha, loss, learning_rate, coef_init=None, intercept_init=None,
@@ -555,7 +560,7 @@ class SGDClassifier(_SkSGDClassifier):
                 self.intercept_ = self._standard_intercept
 
 
-class SGDRegressor(_SkSGDRegressor):
+class SGDRegressor(_GdParams, _SkSGDRegressor):
     __doc__ = (
         "scikit-learn's SGDRegressor, trained by gdfast's C core.\n\n"
         "Extra parameters: batch_size (1: per sample, k: mini-batch, None: full batch),\n"
@@ -587,10 +592,6 @@ class SGDRegressor(_SkSGDRegressor):
         self.momentum = momentum
         self.nesterov = nesterov
         self.ema = ema
-
-    def _more_validate_params(self, for_partial_fit=False):
-        super()._more_validate_params(for_partial_fit=for_partial_fit)
-        _check_gd_params(self)
 
     @_restore_on_bad_X
     def _fit(self, X, y, alpha, loss, learning_rate, coef_init=None, intercept_init=None,
