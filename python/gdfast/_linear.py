@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from . import _core
-from ._validation import FLOAT_DTYPES, check_bool, check_real, check_rule
+from ._validation import FLOAT_DTYPES, check_bool, check_int, check_real, check_rule
 
 LOSSES = tuple(_core.LINEAR_LOSSES)
 BINARY_LOSSES = ("log_loss", "hinge", "squared_hinge", "modified_huber", "perceptron")
@@ -60,15 +60,6 @@ class FitResult:
 
 
 # ---- validation ----------------------------------------------------------------
-
-def _check_int(name, value, low):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    value = int(value)
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value!r} (must be >= {low})")
-    return value
-
 
 def _all_finite(a):
     """One vectorised C pass over a float array (no temporaries, GIL released);
@@ -210,10 +201,10 @@ def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nestero
     if batch_size is None:
         p.batch_size = None
     else:
-        p.batch_size = _check_int("batch_size", batch_size, 1)
+        p.batch_size = check_int("batch_size", batch_size, 1)
     p.full = p.batch_size is None or p.batch_size >= n
     p.B = n if p.full else p.batch_size
-    p.epochs = _check_int("epochs", epochs, 1)
+    p.epochs = check_int("epochs", epochs, 1)
     p.rule = check_rule(lr, momentum, dampening, nesterov, 0.0, False, ema, debias)
 
     p.alpha = check_real("alpha", alpha, low=0.0)
@@ -245,12 +236,12 @@ def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nestero
     if isinstance(average, (bool, np.bool_)):
         p.average = 1 if average else 0
     else:
-        p.average = _check_int("average", average, 0)
+        p.average = check_int("average", average, 0)
     if tol is None:
         p.tol = None
     else:
         p.tol = check_real("tol", tol, low=0.0)
-    p.n_iter_no_change = _check_int("n_iter_no_change", n_iter_no_change, 1)
+    p.n_iter_no_change = check_int("n_iter_no_change", n_iter_no_change, 1)
 
     if sample_weight is None:
         p.S = None
@@ -295,11 +286,11 @@ def _prepare(X, y, *, loss, batch_size, epochs, lr, momentum, dampening, nestero
     if isinstance(verbose, (bool, np.bool_)):
         p.verbose = bool(verbose)
     else:
-        p.verbose = _check_int("verbose", verbose, 0) > 0
+        p.verbose = check_int("verbose", verbose, 0) > 0
     if n_jobs is None:
         p.n_jobs = _core.get_num_threads()
     else:
-        p.n_jobs = _check_int("n_jobs", n_jobs, 1)
+        p.n_jobs = check_int("n_jobs", n_jobs, 1)
     return p
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._shuffle import epoch_order, resolve_seed
-from ._validation import FLOAT_DTYPES, check_bool, check_real, check_rule
+from ._validation import FLOAT_DTYPES, check_bool, check_int, check_real, check_rule
 
 _SCHEDULES = ("constant", "invscaling")
 _INT64_MAX = (1 << 63) - 1
@@ -174,19 +174,6 @@ def _is_sparse(a):
     except ImportError:
         return False
     return sp.issparse(a)
-
-
-def _check_count(name, value, low, allow_none):
-    if value is None:
-        if allow_none:
-            return None
-        raise TypeError(f"{name} must be an int, got None")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int{' or None' if allow_none else ''}, got {value!r}")
-    value = int(value)
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value!r} (must be >= {low})")
-    return value
 
 
 def _check_tol(name, value):
@@ -382,9 +369,9 @@ def minimize(fun, x0, args=(), jac=True, data=None, batch_size=None, epochs=None
     shuffle = check_bool("shuffle", shuffle)
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
-    max_iter = _check_count("max_iter", max_iter, 0, allow_none=True)
-    epochs = _check_count("epochs", epochs, 1, allow_none=True)
-    batch_size = _check_count("batch_size", batch_size, 1, allow_none=True)
+    max_iter = check_int("max_iter", max_iter, 0, allow_none=True)
+    epochs = check_int("epochs", epochs, 1, allow_none=True)
+    batch_size = check_int("batch_size", batch_size, 1, allow_none=True)
 
     if data is None:
         if epochs is not None:

@@ -24,6 +24,21 @@ def check_real(name, value, *, low=None, high=None, low_open=False, high_open=Fa
     return v
 
 
+def check_int(name, value, low, allow_none=False):
+    """Return ``value`` as an int >= low (or None when allowed); TypeError for
+    a non-integer (bools included), ValueError below ``low``."""
+    if value is None:
+        if allow_none:
+            return None
+        raise TypeError(f"{name} must be an int, got None")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int{' or None' if allow_none else ''}, got {value!r}")
+    value = int(value)
+    if value < low:
+        raise ValueError(f"Invalid {name}: {value!r} (must be >= {low})")
+    return value
+
+
 def check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
