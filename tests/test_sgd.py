@@ -420,3 +420,12 @@ print('child', os.waitstatus_to_exitcode(status))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "child 0" in proc.stdout
+
+
+def test_public_names_of_the_design():
+    import gdfast as gd
+
+    for name in ("SGD", "fit_linear", "minimize", "reference", "set_num_threads",
+                 "get_num_threads", "show_config"):
+        assert hasattr(gd, name), name
+    assert callable(gd.reference.fit_linear) and callable(gd.reference.sgd_step)

@@ -10,6 +10,7 @@ from ._config import config, get_isa, get_num_threads, set_isa, set_num_threads,
 from ._linear import FitResult, fit_linear
 from ._minimize import minimize
 from ._optim import SGD
+from . import reference  # the NumPy twin, reachable as gdfast.reference
 
 _config._check_env_isa()
 
@@ -21,6 +22,7 @@ __all__ = [
     "get_isa",
     "get_num_threads",
     "minimize",
+    "reference",
     "set_isa",
     "set_num_threads",
     "show_config",
