@@ -91,6 +91,22 @@ def test_shuffle_order_c_equals_reference(n, seed):
                                   gd._core.shuffle_order(n, seed, 1))
 
 
+@pytest.mark.parametrize("n", [2, 7, 10, 33, 300, 5000])
+def test_shuffle_order_is_uniform_over_seeds(n):
+    """Every row is equally likely at every position: chi-square over 3000
+    seeds at the first, second, middle and last positions (fixed seeds, so
+    the test is deterministic; p < 1e-4 fails it). And neighbours are
+    unrelated: ascending and descending steps are equally frequent."""
+    stats = pytest.importorskip("scipy.stats")
+    seeds = 3000
+    orders = np.array([gd._core.shuffle_order(n, s, 0) for s in range(seeds)])
+    for pos in sorted({0, 1, n // 2, n - 1}):
+        counts = np.bincount(orders[:, pos], minlength=n)
+        chi2 = ((counts - seeds / n) ** 2 / (seeds / n)).sum()
+        assert stats.chi2.sf(chi2, n - 1) > 1e-4, (n, pos, counts)
+    assert abs((np.diff(orders, axis=1) > 0).mean() - 0.5) < 0.04
+
+
 # ---- C against the reference -----------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
@@ -106,6 +122,26 @@ def test_losses_match_reference(loss, mode, dtype):
     a, b = both(X, y, **kw)
     assert_agree(a, b, dtype)
     assert np.all(np.isfinite(a.loss_history)) and len(a.loss_history) == 3
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_per_sample_log_loss_over_long_epochs_matches_reference(weighted, dtype):
+    """The per-sample log_loss loop folds the loss terms into a product taken
+    out with one log per 512 rows: epochs of 1300 rows cross that boundary,
+    and scaled-up X with large weights sends predictions past |z| > 18,
+    scikit-learn's two asymptotic branches, on both sides."""
+    X, y = make_data("log_loss", n=1300, d=4, dtype=dtype, seed=3)
+    X = (X * 8).astype(dtype)
+    sw = np.random.default_rng(1).uniform(0.5, 2, size=len(X)) if weighted else None
+    kw = dict(loss="log_loss", batch_size=1, epochs=3, lr=0.002, seed=2, sample_weight=sw,
+              coef_init=np.full(4, 2.0, dtype=dtype))
+    a, b = both(X, y, **kw)
+    assert_agree(a, b, dtype)
+    # the first rows visited meet nearly the initial weights: both branches there
+    first = ref.shuffle_order(len(X), 2, 0)[:50]
+    z0 = (X[first].astype(np.float64) @ np.full(4, 2.0)) * np.where(y[first] > 0, 1, -1)
+    assert (z0 > 18).any() and (z0 < -18).any() and (np.abs(z0) < 18).any()
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])

@@ -2,6 +2,7 @@
 stopping rules, the scipy conventions, dtypes, and every error it promises."""
 import _thread
 import gc
+import math
 import sys
 import threading
 import time
@@ -12,7 +13,7 @@ import pytest
 
 import gdfast as gd
 from gdfast import reference
-from gdfast._shuffle import epoch_keys, epoch_order, resolve_seed, splitmix64_finalizer
+from gdfast._shuffle import epoch_order, resolve_seed, splitmix64_finalizer
 
 DTYPES = [np.float32, np.float64]
 
@@ -595,22 +596,47 @@ def _splitmix_scalar(z):
     return z ^ (z >> 31)
 
 
+def _epoch_order_scalar(n, seed, epoch):
+    """The shuffle's definition (gdfast._shuffle's docstring) in plain ints."""
+    m, m32 = (1 << 64) - 1, (1 << 32) - 1
+    a = max(math.isqrt(n - 1) + 1, 16)
+    b = max(-(-n // a), 16)
+    base = (seed * 0x9E3779B97F4A7C15 + (epoch + 1) * 0xBF58476D1CE4E5B9) & m
+    z = [_splitmix_scalar((base + (j + 1) * 0x94D049BB133111EB) & m) for j in range(4)]
+    key, mul = [v & m32 for v in z], [(v >> 32) | 1 for v in z]
+
+    def grid(x):
+        L, R = divmod(x, b)
+        side, other = a, b
+        for j in range(4):
+            f = ((((R ^ key[j]) * mul[j]) & m32) * side) >> 32
+            L, R = R, (L + f) % side
+            side, other = other, side
+        return L * b + R
+
+    out = []
+    for r in range(n):
+        x = grid(r)
+        while x >= n:
+            x = grid(x)
+        out.append(x)
+    return out
+
+
 def test_epoch_order_definition():
     m = (1 << 64) - 1
-    for seed, epoch in [(0, 0), (12345, 3), (m, 7)]:
-        keys = epoch_keys(50, seed, epoch)
-        want = [_splitmix_scalar((seed * 0x9E3779B97F4A7C15 + (epoch + 1) * 0xBF58476D1CE4E5B9
-                                  + i * 0x94D049BB133111EB) & m) >> 32 for i in range(50)]
-        assert keys.dtype == np.uint32
-        np.testing.assert_array_equal(keys, want)
-        order = epoch_order(50, seed, epoch)
-        np.testing.assert_array_equal(order, sorted(range(50), key=lambda i: (want[i], i)))
+    for n, seed, epoch in [(50, 0, 0), (50, 12345, 3), (50, m, 7), (7, 1, 0), (300, 9, 2),
+                           (1000, 2, 5)]:
+        order = epoch_order(n, seed, epoch)
+        assert order.dtype == np.int64
+        np.testing.assert_array_equal(order, _epoch_order_scalar(n, seed, epoch))
     assert splitmix64_finalizer(np.uint64(0)) == 0
     o = epoch_order(1000, 1, 0)
     assert o.dtype == np.int64 and np.array_equal(np.sort(o), np.arange(1000))
     assert not np.array_equal(o, epoch_order(1000, 1, 1))
     assert not np.array_equal(o, epoch_order(1000, 2, 0))
     np.testing.assert_array_equal(o, epoch_order(1000, 1, 0))
+    assert epoch_order(0, 1, 0).shape == (0,)
 
 
 def test_seed_none_draws_and_seed_checks():

@@ -419,7 +419,9 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
     epsilon : float
         For huber and the epsilon-insensitive losses.
     fit_intercept, shuffle : bool
-        ``shuffle=False`` visits rows in storage order.
+        ``shuffle=False`` visits rows in storage order; ``shuffle=True`` in a
+        fresh pseudorandom permutation each epoch, a pure function of
+        (``seed``, epoch) (``gdfast.reference.shuffle_order``).
     seed : int in [0, 2**64) or None
         The epoch orders are a pure function of (seed, epoch): the same seed
         gives bit-identical results, for any ``n_jobs``. None draws one.

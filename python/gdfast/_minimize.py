@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._shuffle import epoch_order, resolve_seed
+from ._shuffle import resolve_seed
 from ._validation import FLOAT_DTYPES, check_bool, check_int, check_real, check_rule
 
 _SCHEDULES = ("constant", "invscaling")
@@ -404,7 +404,7 @@ def minimize(fun, x0, args=(), jac=True, data=None, batch_size=None, epochs=None
         bs = n_samples if batch_size is None else min(batch_size, n_samples)
         if shuffle:
             def order_fn(epoch):
-                return epoch_order(n_samples, seed_v, epoch)
+                return _core.shuffle_order(n_samples, seed_v, epoch)
         else:
             def order_fn(epoch):
                 return None

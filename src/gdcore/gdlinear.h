@@ -6,8 +6,8 @@
  * the update applied after every sample (batch_size == 1), after every
  * mini-batch (1 < batch_size < n) or after the whole data set (batch_size 0
  * or >= n). The update is gdfast's rule (sgd_step.tmpl.h, shared with
- * gd_sgd_step_*), the shuffle order is a pure function of (seed, epoch, row)
- * (gd_shuffle_order), and every reduction uses a blocking fixed by the
+ * gd_sgd_step_*), the shuffle order is a pure function of (seed, epoch,
+ * position) (gd_perm, gd_shuffle_order), and every reduction uses a blocking fixed by the
  * problem's shape, so results are bit-identical for any thread count.
  *
  * Plain C11, no Python: the caller reaches back through two hooks, an
@@ -147,14 +147,82 @@ int gd_fit_linear_f32(const gd_linear_data *data, const gd_linear_opts *opts,
 int gd_fit_linear_f64(const gd_linear_data *data, const gd_linear_opts *opts,
                       gd_linear_result *res);
 
-/* The rows of epoch `epoch` (0-based) in visiting order: the stable sort of
- * n 32-bit keys splitmix64(seed*C1 + (epoch+1)*C2 + i*C3) >> 32. */
+/* ---- the epoch shuffle ---------------------------------------------------
+ *
+ * Epoch e visits row order[r] = pi(r) at position r, where pi is a keyed
+ * pseudorandom permutation of [0, n) computed position by position: no sort,
+ * no scratch memory, and any stretch of the order costs only its own length,
+ * so the loops make it a few rows ahead of use, in the shadow of the row
+ * loads (gd_perm_fill). pi is a Feistel network on an a x b grid (Black and
+ * Rogaway's generalized Feistel cipher), cycle-walked into [0, n).
+ * The definition (gdfast._shuffle is the NumPy twin):
+ *
+ *   a     = max(ceil(sqrt(n)), GD_PERM_MIN_SIDE), b = max(ceil(n / a), GD_PERM_MIN_SIDE)
+ *   z_j   = splitmix64(seed*C1 + (epoch+1)*C2 + (j+1)*C3), j < GD_PERM_ROUNDS
+ *   key_j = z_j mod 2^32, mul_j = (z_j >> 32) | 1
+ *   grid(L, R), L < a, R < b: GD_PERM_ROUNDS rounds of
+ *           f = ((((R ^ key_j) * mul_j) mod 2^32) * s) >> 32    (f < s)
+ *           (L, R) = (R, (L + f) mod s)
+ *       where s is L's side (a, then b, a, ...), and then x = L * b + R
+ *   pi(r) = grid(r / b, r % b), then grid(x / b, x % b) again while x >= n
+ *           (fewer than a * b - n < a of the a * b cells lie outside, so
+ *           walking is rare: under 1/b of the rows for n >= 256).
+ *
+ * splitmix64 is SplitMix64's output function and C1..C3 its constants. */
+#define GD_PERM_ROUNDS 4 /* even: the grid ends with L < a, R < b */
+/* small n walk in a 16 x 16 grid: every row equally likely at every position
+ * (tests/test_linear.py checks it) */
+#define GD_PERM_MIN_SIDE 16
+
+typedef struct gd_perm {
+    uint64_t n, a, b;
+    uint32_t key[GD_PERM_ROUNDS], mul[GD_PERM_ROUNDS];
+} gd_perm;
+
+/* The permutation of epoch `epoch` (n >= 0, epoch >= 0). */
+void gd_perm_init(gd_perm *p, int64_t n, uint64_t seed, int64_t epoch);
+
+static inline uint64_t gd_perm_grid(const gd_perm *p, uint64_t L, uint64_t R)
+{
+    uint64_t s = p->a, t = p->b;
+    int j;
+    for (j = 0; j < GD_PERM_ROUNDS; j++) {
+        const uint32_t h = ((uint32_t)R ^ p->key[j]) * p->mul[j];
+        const uint64_t f = ((uint64_t)h * s) >> 32, nr = L + f;
+        const uint64_t u = s, nr_s = nr - s;
+        L = R;
+        R = nr_s < nr ? nr_s : nr; /* (L + f) mod s as an unsigned min */
+        s = t;
+        t = u;
+    }
+    return L * p->b + R;
+}
+
+/* order[r] = pi(r) for r in [lo, hi): runs of positions sharing r / b go
+ * through the grid in a loop the compiler vectorises, then the rare cells
+ * outside [0, n) walk on. */
+static inline void gd_perm_fill(const gd_perm *p, int64_t *order, int64_t lo, int64_t hi)
+{
+    int64_t r = lo, i;
+    while (r < hi) {
+        const uint64_t L = (uint64_t)r / p->b, R0 = (uint64_t)r % p->b;
+        const int64_t run = (int64_t)(p->b - R0) < hi - r ? (int64_t)(p->b - R0) : hi - r;
+        int64_t *o = order + r;
+        for (i = 0; i < run; i++) o[i] = (int64_t)gd_perm_grid(p, L, R0 + (uint64_t)i);
+        r += run;
+    }
+    for (r = lo; r < hi; r++) {
+        uint64_t x = (uint64_t)order[r];
+        if (x >= p->n) {
+            do x = gd_perm_grid(p, x / p->b, x % p->b);
+            while (x >= p->n);
+            order[r] = (int64_t)x;
+        }
+    }
+}
+
+/* The whole order of epoch `epoch`: order[r] = pi(r), r < n. */
 int gd_shuffle_order(int64_t n, uint64_t seed, int64_t epoch, int64_t *order);
-/* The same with caller-provided scratch (n int64 in order_tmp; keys and
- * keys_tmp, n uint32 each, are only used, and may be NULL unless, n >= 2**32);
- * used by the epoch loops so nothing is allocated per epoch. */
-void gd_shuffle_order_ws(int64_t n, uint64_t seed, int64_t epoch, int64_t *order,
-                         uint32_t *keys, uint32_t *keys_tmp, int64_t *order_tmp);
 
 /* The table each ISA variant of linear_kernels.c exports. */
 typedef struct gd_linear_table {

@@ -336,6 +336,12 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
         GD_FN(lin_axpy)(nnz, a, x, y);
 }
 
+/* Rows whose log_loss factors (each in (1, 2]) share one log: 2^512 stays
+ * far from double's overflow. */
+#ifndef GD_LIN_LOGPROD_ROWS
+#define GD_LIN_LOGPROD_ROWS 512
+#endif
+
 /* The shuffled order defeats the hardware prefetcher, so the loops fetch
  * rows ahead themselves, in two stages: far ahead into L2 (many misses in
  * flight), then just ahead into L1 (distances in linear_kernels.c). On
@@ -344,6 +350,16 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * 8/2 rows, and to ~85 at 24/4 rows with each row's y and sample weight
  * fetched along; a loop that only reads the rows in that order takes ~77
  * ns/row, so the per-sample loop is now bound by memory. */
+/* every cache line of the bytes [p, p + nbytes), nbytes > 0: a row that
+ * starts partway into a line ends in one more line than nbytes / 64 rounds
+ * to (NumPy's large arrays start 16 bytes into a line, so half of the
+ * 800-byte float64 rows of a 100-feature X do) */
+#define GD_LIN_PREFETCH_SPAN(p, nbytes, PREFETCH)                                      \
+    do {                                                                               \
+        const uintptr_t a_ = (uintptr_t)(p) & ~(uintptr_t)63;                          \
+        const uintptr_t z_ = (uintptr_t)(p) + (uintptr_t)(nbytes);                     \
+        for (uintptr_t o_ = a_; o_ < z_; o_ += 64) PREFETCH((const char *)o_);         \
+    } while (0)
 #ifndef GD_LIN_PREFETCH_ROWS
 /* A macro, not a function: GCC's IPA pure/const analysis treats a function
  * whose only effect is __builtin_prefetch as side-effect free and deletes
@@ -351,14 +367,12 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #define GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, T)                                      \
     do {                                                                               \
         const int64_t bytes_ = (d) * (int64_t)sizeof(T);                               \
-        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
-            const char *p_ = (const char *)((X) + (rows)[(r) + GD_LIN_PREFETCH_FAR] * (d)); \
-            for (int64_t o_ = 0; o_ < bytes_; o_ += 64) GD_LIN_PREFETCH_L2(p_ + o_);   \
-        }                                                                              \
-        if ((r) + GD_LIN_PREFETCH_NEAR < (n)) {                                        \
-            const char *p_ = (const char *)((X) + (rows)[(r) + GD_LIN_PREFETCH_NEAR] * (d)); \
-            for (int64_t o_ = 0; o_ < bytes_; o_ += 64) GD_LIN_PREFETCH_L1(p_ + o_);   \
-        }                                                                              \
+        if ((r) + GD_LIN_PREFETCH_FAR < (n))                                           \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + GD_LIN_PREFETCH_FAR] * (d), bytes_, \
+                                 GD_LIN_PREFETCH_L2);                                  \
+        if ((r) + GD_LIN_PREFETCH_NEAR < (n))                                          \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + GD_LIN_PREFETCH_NEAR] * (d), bytes_, \
+                                 GD_LIN_PREFETCH_L1);                                  \
     } while (0)
 #endif
 
@@ -388,10 +402,10 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #define GD_LIN_PREFETCH_CSR_ROW(P, i, T, PREFETCH)                                     \
     do {                                                                               \
         const int64_t a_ = (P)->indptr[(i)], e_ = (P)->indptr[(i) + 1];                \
-        const char *pv_ = (const char *)((P)->X + a_);                                 \
-        const char *pi_ = (const char *)((P)->indices + a_);                           \
-        for (int64_t o_ = 0; o_ < (e_ - a_) * (int64_t)sizeof(T); o_ += 64) PREFETCH(pv_ + o_); \
-        for (int64_t o_ = 0; o_ < (e_ - a_) * 4; o_ += 64) PREFETCH(pi_ + o_);         \
+        if (e_ > a_) {                                                                 \
+            GD_LIN_PREFETCH_SPAN((P)->X + a_, (e_ - a_) * (int64_t)sizeof(T), PREFETCH); \
+            GD_LIN_PREFETCH_SPAN((P)->indices + a_, (e_ - a_) * 4, PREFETCH);          \
+        }                                                                              \
     } while (0)
 #define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
     do {                                                                               \
@@ -650,14 +664,16 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     const int64_t nblk_max = gd_lin_nblocks(B, kd1);
     GD_T *W = (GD_T *)D->coef, *b = (GD_T *)D->intercept;
     GD_T *AW = (GD_T *)D->avg_coef, *Ab = (GD_T *)D->avg_intercept;
-    int64_t *order = NULL, *order_tmp = NULL;
-    uint32_t *keys = NULL, *keys_tmp = NULL;
+    int64_t *order = NULL, filled = 0; /* order[0:filled) made so far this epoch */
+    gd_perm perm;
     GD_T *g = NULL, *v = NULL, *save = NULL, *q = NULL, *part = NULL, *scratch = NULL;
     double *part_loss = NULL;
     int64_t *part_bad = NULL, bad = -1;
     gd_rule rw, rb;
     int64_t t = o->t_start, e, since_check = 0, no_improve = 0;
     double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
+    double logprod = 1.0; /* the per-sample log_loss's pending factors */
+    int logprod_n = 0;
     int first = !(D->velocity != NULL && o->velocity_started), status = GD_OK, stop = 0;
 
     P.n = n;
@@ -692,14 +708,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
 
     if (shuffle) {
         order = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
-        order_tmp = (int64_t *)gd_lin_alloc((size_t)n * sizeof(int64_t));
-        if ((uint64_t)n > 0xFFFFFFFFULL) {
-            /* separate 32-bit keys only when rows need more than 32 bits */
-            keys = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-            keys_tmp = (uint32_t *)gd_lin_alloc((size_t)n * sizeof(uint32_t));
-            if (!keys || !keys_tmp) goto nomem;
-        }
-        if (!order || !order_tmp) goto nomem;
+        if (!order) goto nomem;
     }
     g = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
     save = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
@@ -737,7 +746,9 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
         memcpy(save, W, (size_t)kd * sizeof(GD_T));
         memcpy(save + kd, b, (size_t)k * sizeof(GD_T));
         if (shuffle) {
-            gd_shuffle_order_ws(n, o->seed, e, order, keys, keys_tmp, order_tmp);
+            /* the order is made as the loops go (GD_LIN_ORDER_AHEAD) */
+            gd_perm_init(&perm, n, o->seed, e);
+            filled = 0;
             rows = order;
         }
 
@@ -747,6 +758,12 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             GD_T b0 = b[0];
             int64_t r;
             for (r = 0; r < n; r++) {
+                if (rows && filled <= r + GD_LIN_PREFETCH_FAR && filled < n) {
+                    const int64_t want = r + GD_LIN_PREFETCH_FAR + GD_LIN_ORDER_CHUNK;
+                    const int64_t to = want < n ? want : n;
+                    gd_perm_fill(&perm, order, filled, to);
+                    filled = to;
+                }
                 const int64_t i = rows ? rows[r] : r;
                 const int32_t *xi;
                 int64_t nnz;
@@ -773,8 +790,38 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     bad = i;
                     goto badrow;
                 }
-                L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
-                sumloss += (double)(s * L);
+                if (P.loss == GD_LOSS_LOG_LOSS && !P.S) {
+                    /* log_loss, unweighted: one exp per row, and the loss
+                     * value log(1 + exp(-z)) = max(-z, 0) + log(1 + e) with
+                     * e = exp(-|z|) <= 1, whose log(1 + e) terms are
+                     * multiplied into logprod (each factor in (1, 2]) and
+                     * taken out with one log per GD_LIN_LOGPROD_ROWS rows:
+                     * the row loop no longer waits on a log per row. The
+                     * same branches and values as lin_loss1, to rounding. */
+                    const GD_T yv = P.Y[i], z = p * yv;
+                    if (z > (GD_T)18) {
+                        const GD_T ez = GD_EXP(-z);
+                        sumloss += (double)ez;
+                        dl = -yv * ez;
+                    } else if (z < (GD_T)-18) {
+                        sumloss -= (double)z;
+                        dl = -yv;
+                    } else {
+                        /* branch-free: the sign of z is a coin flip early on */
+                        const GD_T ez = GD_EXP(-GD_FABS(z));
+                        dl = -yv * (z > (GD_T)0 ? ez : (GD_T)1) / ((GD_T)1 + ez);
+                        sumloss -= (double)(z < (GD_T)0 ? z : (GD_T)0);
+                        logprod *= 1.0 + (double)ez;
+                        if (++logprod_n == GD_LIN_LOGPROD_ROWS) {
+                            sumloss += log(logprod);
+                            logprod = 1.0;
+                            logprod_n = 0;
+                        }
+                    }
+                } else {
+                    L = GD_FN(lin_loss1)(P.loss, p, P.Y[i], P.eps, &dl);
+                    sumloss += (double)(s * L);
+                }
                 t++;
                 eta = eta_r;
                 if (alpha2 > 0.0) {
@@ -818,6 +865,9 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 }
             }
             b[0] = b0;
+            sumloss += log(logprod);
+            logprod = 1.0;
+            logprod_n = 0;
             if (wscale != 1.0) {
                 const GD_T ws = (GD_T)wscale;
                 GD_SIMD
@@ -830,6 +880,14 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             for (lo = 0; lo < n; lo += B) {
                 const int64_t hi = lo + B < n ? lo + B : n, nb = hi - lo;
                 int64_t nblk = gd_lin_nblocks(nb, kd1), work = nb * kd1;
+                if (rows) {
+                    /* the batch's rows and those its blocks fetch ahead */
+                    const int64_t want = hi + GD_LIN_PREFETCH_FAR + 1 < n ? hi + GD_LIN_PREFETCH_FAR + 1 : n;
+                    if (filled < want) {
+                        gd_perm_fill(&perm, order, filled, want);
+                        filled = want;
+                    }
+                }
                 if (sparse) {
                     /* CSR: as many blocks as the batch's stored values keep
                      * busy, so that combining the (kd+k)-long partial sums
@@ -1002,9 +1060,6 @@ nomem:
     status = GD_ENOMEM;
 cleanup:
     gd_lin_free(order);
-    gd_lin_free(order_tmp);
-    gd_lin_free(keys);
-    gd_lin_free(keys_tmp);
     gd_lin_free(g);
     if (v != (GD_T *)D->velocity) gd_lin_free(v);
     gd_lin_free(save);

@@ -48,6 +48,11 @@
 #ifndef GD_LIN_PREFETCH_NEAR
 #define GD_LIN_PREFETCH_NEAR 4
 #endif
+/* The per-sample loop makes the epoch's order this many positions at a
+ * time, just before the far prefetch needs them (gd_perm_fill). */
+#ifndef GD_LIN_ORDER_CHUNK
+#define GD_LIN_ORDER_CHUNK 16
+#endif
 #if defined(__GNUC__)
 #define GD_LIN_PREFETCH_L2(p) __builtin_prefetch((p), 0, 1)
 #define GD_LIN_PREFETCH_L1(p) __builtin_prefetch((p), 0, 3)

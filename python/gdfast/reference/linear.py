@@ -19,7 +19,8 @@ MAX_DLOSS = 1e12
 
 def shuffle_order(n, seed, epoch):
     """Rows of epoch ``epoch`` (0-based) in visiting order (gdfast._shuffle:
-    the stable argsort of counter-based splitmix64 keys, as in the C core)."""
+    a keyed Feistel permutation evaluated position by position, as in the C
+    core)."""
     return epoch_order(n, seed, epoch)
 
 
