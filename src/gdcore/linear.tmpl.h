@@ -146,27 +146,82 @@ static inline GD_T GD_FN(lin_lossk)(int loss, int64_t k, GD_T *p, const GD_T *y)
 /* ---- vector pieces ------------------------------------------------------ */
 
 #if defined(__GNUC__) && !defined(GD_LIN_NO_VEXT)
-/* Dot products in GCC/Clang vector extensions, 64-byte vectors in every ISA
- * build (two or four registers below AVX-512), so the summation order is the
- * same on every ISA. The per-sample loop waits on each row's dot before it
- * can update the weights, so its latency is what counts: GCC 12 turns the
- * `omp simd reduction` form into a spill of the accumulator, a scalar tail
- * through memory and a 16-step serial sum (~120 cycles for 100 floats);
- * here the tail folds into a log-depth reduction tree. */
-#define GD_LIN_VL ((int64_t)(64 / sizeof(GD_T)))
-typedef GD_T GD_FN(lin_v) __attribute__((vector_size(64)));
+/* Dot products in GCC/Clang vector extensions over 64-byte "wide vectors",
+ * so the summation order is the same on every ISA. The per-sample loop
+ * waits on each row's dot before it can update the weights, so its latency
+ * is what counts: GCC 12 turns the `omp simd reduction` form into a spill of
+ * the accumulator, a scalar tail through memory and a 16-step serial sum
+ * (~120 cycles for 100 floats); here the tail folds into a log-depth
+ * reduction tree. A wide vector is GD_LIN_NV registers of the build's native
+ * width, lane for lane the same arithmetic as one 64-byte vector: GCC 12
+ * lowers a plain 64-byte vector type below AVX-512 through the stack on every
+ * iteration (the AVX2 per-sample epoch ran 2.4x slower than the SSE2 one). */
+#if defined(__AVX512F__)
+#define GD_LIN_NATIVE 64
+#elif defined(__AVX__)
+#define GD_LIN_NATIVE 32
+#else
+#define GD_LIN_NATIVE 16
+#endif
+#define GD_LIN_NV (64 / GD_LIN_NATIVE)                           /* registers per wide vector */
+#define GD_LIN_NL ((int64_t)(GD_LIN_NATIVE / sizeof(GD_T)))      /* lanes per register */
+#define GD_LIN_VL ((int64_t)(64 / sizeof(GD_T)))                 /* lanes per wide vector */
+typedef GD_T GD_FN(lin_n) __attribute__((vector_size(GD_LIN_NATIVE)));
 typedef GD_T GD_FN(lin_vh) __attribute__((vector_size(32)));
 typedef GD_T GD_FN(lin_vq) __attribute__((vector_size(16)));
+typedef struct {
+    GD_FN(lin_n) v[GD_LIN_NV];
+} GD_FN(lin_v);
 
-/* sum(acc) + x[j:d] . w[j:d] for d - j < GD_LIN_VL, in a fixed tree */
+/* acc = 0; acc += x[0:VL] * w[0:VL], lane by lane; acc += b */
+static inline void GD_FN(lin_vzero)(GD_FN(lin_v) *acc)
+{
+    for (int k = 0; k < GD_LIN_NV; k++) acc->v[k] = (GD_FN(lin_n)){0};
+}
+static inline void GD_FN(lin_vfma)(GD_FN(lin_v) *acc, const GD_T *GD_RESTRICT x,
+                                   const GD_T *GD_RESTRICT w)
+{
+    for (int k = 0; k < GD_LIN_NV; k++) {
+        GD_FN(lin_n) a, b;
+        memcpy(&a, x + k * GD_LIN_NL, GD_LIN_NATIVE);
+        memcpy(&b, w + k * GD_LIN_NL, GD_LIN_NATIVE);
+        acc->v[k] += a * b;
+    }
+}
+static inline void GD_FN(lin_vadd)(GD_FN(lin_v) *acc, const GD_FN(lin_v) *b)
+{
+    for (int k = 0; k < GD_LIN_NV; k++) acc->v[k] += b->v[k];
+}
+
+/* sum(acc) + x[j:d] . w[j:d] for d - j < GD_LIN_VL, in a fixed tree: the
+ * upper 32 bytes onto the lower, a 32-byte tail, the upper 16 bytes onto
+ * the lower, a 16-byte tail, the last lanes, the scalar tail */
 static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
                                       const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
 {
-    GD_FN(lin_vh) lo, hi, a, b;
     GD_FN(lin_vq) lq, hq, aq, bq;
     GD_T s;
-    memcpy(&lo, &acc, 32);
-    memcpy(&hi, (const char *)&acc + 32, 32);
+#if GD_LIN_NATIVE == 16
+    GD_FN(lin_vq) l0 = acc.v[0] + acc.v[2], l1 = acc.v[1] + acc.v[3];
+    if (j + GD_LIN_VL / 2 <= d) {
+        memcpy(&aq, x + j, 16);
+        memcpy(&bq, w + j, 16);
+        l0 += aq * bq;
+        memcpy(&aq, x + j + GD_LIN_NL, 16);
+        memcpy(&bq, w + j + GD_LIN_NL, 16);
+        l1 += aq * bq;
+        j += GD_LIN_VL / 2;
+    }
+    lq = l0 + l1;
+#else
+    GD_FN(lin_vh) lo, hi, a, b;
+#if GD_LIN_NATIVE == 64
+    memcpy(&lo, &acc.v[0], 32);
+    memcpy(&hi, (const char *)&acc.v[0] + 32, 32);
+#else
+    lo = acc.v[0];
+    hi = acc.v[1];
+#endif
     lo += hi;
     if (j + GD_LIN_VL / 2 <= d) {
         memcpy(&a, x + j, 32);
@@ -177,6 +232,7 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
     memcpy(&lq, &lo, 16);
     memcpy(&hq, (const char *)&lo + 16, 16);
     lq += hq;
+#endif
     if (j + GD_LIN_VL / 4 <= d) {
         memcpy(&aq, x + j, 16);
         memcpy(&bq, w + j, 16);
@@ -195,24 +251,21 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
 
 static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
 {
-    GD_FN(lin_v) acc0 = {0}, acc1 = {0}, a, b, c, e;
+    GD_FN(lin_v) acc0, acc1;
     int64_t j = 0;
+    GD_FN(lin_vzero)(&acc0);
+    GD_FN(lin_vzero)(&acc1);
     /* two accumulators halve the FMA chain */
     for (; j + 2 * GD_LIN_VL <= d; j += 2 * GD_LIN_VL) {
-        memcpy(&a, x + j, 64);
-        memcpy(&b, w + j, 64);
-        memcpy(&c, x + j + GD_LIN_VL, 64);
-        memcpy(&e, w + j + GD_LIN_VL, 64);
-        acc0 += a * b;
-        acc1 += c * e;
+        GD_FN(lin_vfma)(&acc0, x + j, w + j);
+        GD_FN(lin_vfma)(&acc1, x + j + GD_LIN_VL, w + j + GD_LIN_VL);
     }
     if (j + GD_LIN_VL <= d) {
-        memcpy(&a, x + j, 64);
-        memcpy(&b, w + j, 64);
-        acc0 += a * b;
+        GD_FN(lin_vfma)(&acc0, x + j, w + j);
         j += GD_LIN_VL;
     }
-    return GD_FN(lin_vfinish)(acc0 + acc1, j, d, x, w);
+    GD_FN(lin_vadd)(&acc0, &acc1);
+    return GD_FN(lin_vfinish)(acc0, j, d, x, w);
 }
 #else
 static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
@@ -250,18 +303,17 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
     const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
     const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
 #ifdef GD_LIN_VL
-    GD_FN(lin_v) s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0}, wv, a;
+    GD_FN(lin_v) s0, s1, s2, s3;
     int64_t j = 0;
+    GD_FN(lin_vzero)(&s0);
+    GD_FN(lin_vzero)(&s1);
+    GD_FN(lin_vzero)(&s2);
+    GD_FN(lin_vzero)(&s3);
     for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) {
-        memcpy(&wv, w + j, 64);
-        memcpy(&a, x0 + j, 64);
-        s0 += a * wv;
-        memcpy(&a, x1 + j, 64);
-        s1 += a * wv;
-        memcpy(&a, x2 + j, 64);
-        s2 += a * wv;
-        memcpy(&a, x3 + j, 64);
-        s3 += a * wv;
+        GD_FN(lin_vfma)(&s0, x0 + j, w + j);
+        GD_FN(lin_vfma)(&s1, x1 + j, w + j);
+        GD_FN(lin_vfma)(&s2, x2 + j, w + j);
+        GD_FN(lin_vfma)(&s3, x3 + j, w + j);
     }
     out[0] = GD_FN(lin_vfinish)(s0, j, d, x0, w);
     out[1] = GD_FN(lin_vfinish)(s1, j, d, x1, w);
