@@ -408,9 +408,10 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * 800-byte float64 rows of a 100-feature X do) */
 #define GD_LIN_PREFETCH_SPAN(p, nbytes, PREFETCH)                                      \
     do {                                                                               \
-        const uintptr_t a_ = (uintptr_t)(p) & ~(uintptr_t)63;                          \
-        const uintptr_t z_ = (uintptr_t)(p) + (uintptr_t)(nbytes);                     \
-        for (uintptr_t o_ = a_; o_ < z_; o_ += 64) PREFETCH((const char *)o_);         \
+        /* names of their own: p and nbytes may use the callers' a_, e_, o_ */ \
+        const uintptr_t span_end_ = (uintptr_t)(p) + (uintptr_t)(nbytes);              \
+        uintptr_t span_at_ = (uintptr_t)(p) & ~(uintptr_t)63;                          \
+        for (; span_at_ < span_end_; span_at_ += 64) PREFETCH((const char *)span_at_); \
     } while (0)
 #ifndef GD_LIN_PREFETCH_ROWS
 /* A macro, not a function: GCC's IPA pure/const analysis treats a function
