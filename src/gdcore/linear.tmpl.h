@@ -199,7 +199,7 @@ static inline void GD_FN(lin_vadd)(GD_FN(lin_v) *acc, const GD_FN(lin_v) *b)
 static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
                                       const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
 {
-    GD_FN(lin_vq) lq, hq, aq, bq;
+    GD_FN(lin_vq) lq, aq, bq;
     GD_T s;
 #if GD_LIN_NATIVE == 16
     GD_FN(lin_vq) l0 = acc.v[0] + acc.v[2], l1 = acc.v[1] + acc.v[3];
@@ -215,6 +215,7 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
     lq = l0 + l1;
 #else
     GD_FN(lin_vh) lo, hi, a, b;
+    GD_FN(lin_vq) hq;
 #if GD_LIN_NATIVE == 64
     memcpy(&lo, &acc.v[0], 32);
     memcpy(&hi, (const char *)&acc.v[0] + 32, 32);
@@ -242,7 +243,7 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
     /* float: 4 lanes left, double: 2 (the % keeps the untaken branch's
      * index in range for double) */
     if (GD_LIN_VL == 16)
-        s = (lq[0] + lq[2]) + (lq[1] + lq[3 % (GD_LIN_VL / 4)]);
+        s = (lq[0] + lq[2 % (GD_LIN_VL / 4)]) + (lq[1] + lq[3 % (GD_LIN_VL / 4)]);
     else
         s = lq[0] + lq[1];
     for (; j < d; j++) s += x[j] * w[j];

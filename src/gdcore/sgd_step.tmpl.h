@@ -96,7 +96,7 @@ static void GD_FN(sgd_step)(int64_t begin, int64_t end, GD_T *GD_RESTRICT w,
     }
 }
 
-static GD_T GD_FN(dot)(int64_t n, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT y)
+static inline GD_T GD_FN(dot)(int64_t n, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT y)
 {
     GD_T s = 0;
     int64_t i;
