@@ -156,6 +156,9 @@ static inline GD_T GD_FN(lin_lossk)(int loss, int64_t k, GD_T *p, const GD_T *y)
  * width, lane for lane the same arithmetic as one 64-byte vector: GCC 12
  * lowers a plain 64-byte vector type below AVX-512 through the stack on every
  * iteration (the AVX2 per-sample epoch ran 2.4x slower than the SSE2 one). */
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
 #if defined(__AVX512F__)
 #define GD_LIN_NATIVE 64
 #elif defined(__AVX__)
@@ -214,11 +217,13 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
     }
     lq = l0 + l1;
 #else
+    /* the halves by register extracts (the bits, whatever GD_T is): taken
+     * through memcpy, GCC 12 keeps every accumulator of the loops above in
+     * memory, a store and a load around each FMA */
     GD_FN(lin_vh) lo, hi, a, b;
-    GD_FN(lin_vq) hq;
 #if GD_LIN_NATIVE == 64
-    memcpy(&lo, &acc.v[0], 32);
-    memcpy(&hi, (const char *)&acc.v[0] + 32, 32);
+    lo = (GD_FN(lin_vh))_mm512_castpd512_pd256((__m512d)acc.v[0]);
+    hi = (GD_FN(lin_vh))_mm512_extractf64x4_pd((__m512d)acc.v[0], 1);
 #else
     lo = acc.v[0];
     hi = acc.v[1];
@@ -230,9 +235,8 @@ static inline GD_T GD_FN(lin_vfinish)(GD_FN(lin_v) acc, int64_t j, int64_t d,
         lo += a * b;
         j += GD_LIN_VL / 2;
     }
-    memcpy(&lq, &lo, 16);
-    memcpy(&hq, (const char *)&lo + 16, 16);
-    lq += hq;
+    lq = (GD_FN(lin_vq))_mm256_castpd256_pd128((__m256d)lo) +
+         (GD_FN(lin_vq))_mm256_extractf128_pd((__m256d)lo, 1);
 #endif
     if (j + GD_LIN_VL / 4 <= d) {
         memcpy(&aq, x + j, 16);
@@ -289,14 +293,6 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
 #ifndef GD_LIN_GROUP
 #define GD_LIN_GROUP 4
 #endif
-/* Bytes ahead that lin_block fetches in storage order. One full-batch
- * iteration over 200000 x 100 rows, 1 thread (f32 / f64 ms): one row at a
- * time 6.3 / 9.7; groups of 4 without the prefetch 6.8 / 19.7 (the four
- * interleaved streams defeat the hardware prefetcher); with it, 8 KiB ahead
- * 4.9 / 8.6, 16 KiB 4.9 / 8.0, 24 KiB 5.2 / 8.8 (noisy to ~1 ms). */
-#ifndef GD_LIN_SEQ_AHEAD
-#define GD_LIN_SEQ_AHEAD 16384
-#endif
 #if GD_LIN_GROUP == 4
 static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T *GD_RESTRICT w,
                                    GD_T *out)
@@ -304,22 +300,27 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
     const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
     const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
 #ifdef GD_LIN_VL
-    GD_FN(lin_v) s0, s1, s2, s3;
-    int64_t j = 0;
-    GD_FN(lin_vzero)(&s0);
-    GD_FN(lin_vzero)(&s1);
-    GD_FN(lin_vzero)(&s2);
-    GD_FN(lin_vzero)(&s3);
-    for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) {
-        GD_FN(lin_vfma)(&s0, x0 + j, w + j);
-        GD_FN(lin_vfma)(&s1, x1 + j, w + j);
-        GD_FN(lin_vfma)(&s2, x2 + j, w + j);
-        GD_FN(lin_vfma)(&s3, x3 + j, w + j);
+    /* one row after the other, so that a storage-order group reads X as
+     * one sequential stream the hardware prefetcher follows (the four rows'
+     * FMA chains are independent and overlap anyway). One full-batch
+     * iteration over 200000 x 100 rows, 1 thread, f32 / f64 ms, against a
+     * NumPy read pass of 3.5 / 5.0: the rows interleaved in one loop
+     * (sharing each load of w) with a software prefetch 16 KiB ahead,
+     * 3.7 / 8.3-8.9; interleaved without it 6.6-7.4 / 22-23 (four streams
+     * the hardware prefetcher does not follow); sequential with it
+     * 3.8-4.3 / 7.1-7.5; sequential without it 3.4-3.5 / 6.9-7.4. */
+    (void)x0;
+    (void)x1;
+    (void)x2;
+    (void)x3;
+    for (int q = 0; q < GD_LIN_GROUP; q++) {
+        const GD_T *GD_RESTRICT xq = xg[q];
+        GD_FN(lin_v) sq;
+        int64_t j = 0;
+        GD_FN(lin_vzero)(&sq);
+        for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) GD_FN(lin_vfma)(&sq, xq + j, w + j);
+        out[q] = GD_FN(lin_vfinish)(sq, j, d, xq, w);
     }
-    out[0] = GD_FN(lin_vfinish)(s0, j, d, x0, w);
-    out[1] = GD_FN(lin_vfinish)(s1, j, d, x1, w);
-    out[2] = GD_FN(lin_vfinish)(s2, j, d, x2, w);
-    out[3] = GD_FN(lin_vfinish)(s3, j, d, x3, w);
 #else
     GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
@@ -532,9 +533,9 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
     r = lo;
     if (k == 1 && !P->indptr) {
         /* dense, one output: rows in groups of GD_LIN_GROUP. The group's dot
-         * products share each load of w and run as independent FMA chains,
-         * and g takes the group's sum in one pass (one load/store of g per
-         * group instead of per row). The summation order is fixed by the
+         * products run as independent FMA chains (lin_dotg), and g takes the
+         * group's sum in one pass (one load/store of g per group instead of
+         * per row). The summation order is fixed by the
          * block bounds, never by the thread count. */
         const GD_T *W = P->W, b0 = P->b[0];
         for (; r + GD_LIN_GROUP <= hi; r += GD_LIN_GROUP) {
@@ -547,16 +548,6 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
                     GD_LIN_PREFETCH_ROWS(X, d, rows, r + q, n_order, GD_T);
                     GD_LIN_PREFETCH_TARGET(P, rows, r + q, n_order);
                 }
-            }
-            if (!rows) {
-                /* storage order: the group's rows interleave as four streams
-                 * in the same pages, which the hardware prefetcher does not
-                 * follow; fetch the bytes GD_LIN_SEQ_AHEAD ahead */
-                const int64_t gb_ = GD_LIN_GROUP * d * (int64_t)sizeof(GD_T);
-                const int64_t o0_ = r * d * (int64_t)sizeof(GD_T) + GD_LIN_SEQ_AHEAD;
-                const int64_t end_ = P->n * d * (int64_t)sizeof(GD_T);
-                const int64_t o1_ = o0_ + gb_ < end_ ? o0_ + gb_ : end_;
-                for (int64_t o_ = o0_; o_ < o1_; o_ += 64) GD_LIN_PREFETCH_L2((const char *)X + o_);
             }
             GD_FN(lin_dotg)(d, xg, W, dg);
             for (q = 0; q < GD_LIN_GROUP; q++) {
