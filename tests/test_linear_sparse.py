@@ -74,3 +74,14 @@ def test_csr_bad_input():
         gd.fit_linear(Xn, y)
     with pytest.raises(ValueError, match="empty"):
         gd.fit_linear(sp.csr_matrix((0, 5)), np.zeros(0))
+
+
+@pytest.mark.parametrize("bad", [7, -1])
+def test_csr_column_index_out_of_range_is_named(bad):
+    # SciPy builds this without complaint; the C core refuses to write
+    # outside coef, and the error names the index
+    X = sp.csr_matrix((np.ones(3), np.array([0, bad, 1], dtype=np.int32),
+                       np.array([0, 1, 2, 3])), shape=(3, 4))
+    for batch_size in (1, 2, None):
+        with pytest.raises(ValueError, match=rf"column index out of range: {bad} is not in \[0, 4\)"):
+            gd.fit_linear(X, np.ones(3), batch_size=batch_size, epochs=1)

@@ -489,24 +489,9 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
     return _run_c(p)
 
 
-def _run_c(p):
-    coefT, intercept = p.coefT, p.intercept
-    avg_coef = avg_int = None
-    if p.average > 0:
-        avg_coef = np.zeros_like(coefT)
-        avg_int = np.zeros_like(intercept)
-    history = np.zeros(p.epochs, dtype=np.float64)
-    begin, end = _make_hooks(p, coefT, intercept)
+def _run_core(p, X_values, coefT, intercept, avg_coef, avg_int, history, begin, end, csr):
     r = p.rule
-    if p.sparse:
-        Xc = p.X
-        X_values = np.ascontiguousarray(Xc.data)
-        csr = dict(indptr=np.ascontiguousarray(Xc.indptr, dtype=np.int64),
-                   indices=np.ascontiguousarray(Xc.indices, dtype=np.int32), n_features=p.d)
-    else:
-        X_values, csr = p.X, {}
-    start = time.perf_counter()
-    status, n_epochs, n_updates, converged, averaged, _, bad_row = _core.fit_linear(
+    return _core.fit_linear(
         X_values, p.Y, p.S, coefT, intercept, avg_coef, avg_int, history,
         loss=_core.LINEAR_LOSSES[p.loss], epsilon=p.epsilon,
         batch_size=0 if p.full else p.B, epochs=p.epochs, lr=r["lr"],
@@ -516,6 +501,42 @@ def _run_c(p):
         fit_intercept=p.fit_intercept, shuffle=p.shuffle, seed=p.seed, average=p.average,
         use_tol=p.tol is not None, tol=0.0 if p.tol is None else p.tol,
         n_iter_no_change=p.n_iter_no_change, n_threads=p.n_jobs, begin=begin, end=end, **csr)
+
+
+def _explain_bad_csr(indptr, indices, d):
+    """The C core's CSR check failed: say what is wrong with X (SciPy does
+    not check a CSR matrix's column indices against its shape)."""
+    if indices.size and (indices.min() < 0 or indices.max() >= d):
+        bad = indices[(indices < 0) | (indices >= d)][0]
+        raise ValueError(f"X (CSR) has a column index out of range: {bad} is not in [0, {d})")
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError("X (CSR) has invalid row pointers (indptr must rise from 0)")
+
+
+def _run_c(p):
+    coefT, intercept = p.coefT, p.intercept
+    avg_coef = avg_int = None
+    if p.average > 0:
+        avg_coef = np.zeros_like(coefT)
+        avg_int = np.zeros_like(intercept)
+    history = np.zeros(p.epochs, dtype=np.float64)
+    begin, end = _make_hooks(p, coefT, intercept)
+    if p.sparse:
+        Xc = p.X
+        X_values = np.ascontiguousarray(Xc.data)
+        csr = dict(indptr=np.ascontiguousarray(Xc.indptr, dtype=np.int64),
+                   indices=np.ascontiguousarray(Xc.indices, dtype=np.int32), n_features=p.d)
+    else:
+        X_values, csr = p.X, {}
+    start = time.perf_counter()
+    try:
+        out = _run_core(p, X_values, coefT, intercept, avg_coef, avg_int, history, begin, end,
+                        csr)
+    except _core.GdCoreError:
+        if p.sparse:
+            _explain_bad_csr(csr["indptr"], csr["indices"], p.d)
+        raise
+    status, n_epochs, n_updates, converged, averaged, _, bad_row = out
     seconds = time.perf_counter() - start
     if status == _STATUS_NONFINITE:
         # the loop stops at the first row whose prediction is NaN/inf: either

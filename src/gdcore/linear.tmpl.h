@@ -452,6 +452,11 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * alternating runs): L2 stage only ~85 ms, with the L1 stage ~75 ms.
  * Prefetching the weights the near row gathers (one prefetch per stored
  * value) cost more than it saved: ~85 -> ~99 ms. */
+/* How far ahead the loops read the order: CSR rows' bounds (indptr, a
+ * random access of its own) are fetched twice as far ahead as the rows.
+ * Measured on the 3-epoch drop-in fit, 100000 x 50000 CSR at 0.2%: the far
+ * stage's indptr load was a third of the loop's samples. */
+#define GD_LIN_ORDER_AHEAD (2 * GD_LIN_PREFETCH_FAR)
 #ifndef GD_LIN_PREFETCH_CSR
 /* one CSR row's values and column indices, with PREFETCH = GD_LIN_PREFETCH_L1/_L2 */
 #define GD_LIN_PREFETCH_CSR_ROW(P, i, T, PREFETCH)                                     \
@@ -464,6 +469,12 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
     } while (0)
 #define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
     do {                                                                               \
+        if ((r) + GD_LIN_ORDER_AHEAD < (n)) {                                          \
+            /* the far stage reads the row's bounds: fetch them first */              \
+            const int64_t *ip_ = (P)->indptr + (rows)[(r) + GD_LIN_ORDER_AHEAD];       \
+            GD_LIN_PREFETCH_L1(ip_);                                                   \
+            GD_LIN_PREFETCH_L1(ip_ + 1);                                               \
+        }                                                                              \
         if ((r) + GD_LIN_PREFETCH_FAR < (n))                                           \
             GD_LIN_PREFETCH_CSR_ROW(P, (rows)[(r) + GD_LIN_PREFETCH_FAR], T, GD_LIN_PREFETCH_L2); \
         if ((r) + GD_LIN_PREFETCH_NEAR < (n))                                          \
@@ -803,8 +814,8 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
             GD_T b0 = b[0];
             int64_t r;
             for (r = 0; r < n; r++) {
-                if (rows && filled <= r + GD_LIN_PREFETCH_FAR && filled < n) {
-                    const int64_t want = r + GD_LIN_PREFETCH_FAR + GD_LIN_ORDER_CHUNK;
+                if (rows && filled <= r + GD_LIN_ORDER_AHEAD && filled < n) {
+                    const int64_t want = r + GD_LIN_ORDER_AHEAD + GD_LIN_ORDER_CHUNK;
                     const int64_t to = want < n ? want : n;
                     gd_perm_fill(&perm, order, filled, to);
                     filled = to;
@@ -927,7 +938,7 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 int64_t nblk = gd_lin_nblocks(nb, kd1), work = nb * kd1;
                 if (rows) {
                     /* the batch's rows and those its blocks fetch ahead */
-                    const int64_t want = hi + GD_LIN_PREFETCH_FAR + 1 < n ? hi + GD_LIN_PREFETCH_FAR + 1 : n;
+                    const int64_t want = hi + GD_LIN_ORDER_AHEAD + 1 < n ? hi + GD_LIN_ORDER_AHEAD + 1 : n;
                     if (filled < want) {
                         gd_perm_fill(&perm, order, filled, want);
                         filled = want;
