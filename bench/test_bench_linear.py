@@ -17,5 +17,11 @@ IMPLS = ["gdfast", "sklearn", "numpy", "torch", "floor"]
 def test_linear(run_impl, case, impl):
     if impl not in case.impls:
         pytest.skip(f"{case.group} has no {impl} implementation")
-    slow = impl == "numpy" and case.params.get("batch_size") == 1
-    run_impl(case, impl, rounds=1 if slow else 3)
+    per_sample = case.params.get("batch_size") == 1
+    if impl == "numpy" and per_sample:
+        rounds = 1  # seconds per epoch
+    elif per_sample:
+        rounds = 7  # gdfast's epoch is memory-bound and the machine shared: more rounds
+    else:
+        rounds = 3
+    run_impl(case, impl, rounds=rounds)
