@@ -1,6 +1,6 @@
 /*
  * The linear-model training loops, one template per dtype (GD_T, GD_SFX,
- * GD_EXP, GD_LOG, GD_FABS; see linear_kernels.c), compiled once per ISA.
+ * GD_EXP, GD_LOG, GD_LOG1P, GD_FABS; see linear_kernels.c), compiled once per ISA.
  *
  * Everything a loop touches per sample happens in one pass over the row while
  * it is in L1: the dot product, the loss and its derivative, and the axpy into
@@ -58,8 +58,12 @@ static inline GD_T GD_FN(lin_loss1)(int loss, GD_T p, GD_T y, GD_T eps, GD_T *dl
             L = -z;
             g = -y;
         } else {
-            L = GD_LOG(one + GD_EXP(-z));
-            g = -y / (GD_EXP(z) + one);
+            /* one exp: with e = exp(-|z|) <= 1, log(1 + exp(-z)) is
+             * max(-z, 0) + log1p(e) and 1 / (exp(z) + 1) is e / (1 + e)
+             * for z > 0, 1 / (1 + e) otherwise (was exp, log and exp) */
+            const GD_T e = GD_EXP(-GD_FABS(z));
+            L = (z < zero ? -z : zero) + GD_LOG1P(e);
+            g = -y * (z > zero ? e : one) / (one + e);
         }
         break;
     case GD_LOSS_HINGE:

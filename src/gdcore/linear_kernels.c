@@ -97,6 +97,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #define GD_T float
 #define GD_SFX f32
 #define GD_EXP expf
+#define GD_LOG1P log1pf
 #define GD_LOG logf
 #define GD_FABS fabsf
 #include "sgd_step.tmpl.h"
@@ -104,12 +105,14 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #undef GD_T
 #undef GD_SFX
 #undef GD_EXP
+#undef GD_LOG1P
 #undef GD_LOG
 #undef GD_FABS
 
 #define GD_T double
 #define GD_SFX f64
 #define GD_EXP exp
+#define GD_LOG1P log1p
 #define GD_LOG log
 #define GD_FABS fabs
 #include "sgd_step.tmpl.h"
@@ -117,6 +120,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #undef GD_T
 #undef GD_SFX
 #undef GD_EXP
+#undef GD_LOG1P
 #undef GD_LOG
 #undef GD_FABS
 
