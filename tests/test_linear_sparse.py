@@ -85,3 +85,29 @@ def test_csr_column_index_out_of_range_is_named(bad):
     for batch_size in (1, 2, None):
         with pytest.raises(ValueError, match=rf"column index out of range: {bad} is not in \[0, 4\)"):
             gd.fit_linear(X, np.ones(3), batch_size=batch_size, epochs=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("loss,alpha,lr,average", [
+    ("hinge", 0.0, 0.05, True),
+    ("log_loss", 1e-4, 0.05, 50),
+    ("squared_error", 0.01, 0.1, True),
+    # eta * alpha = 0.1: the weight scale falls by 10 decades within an epoch
+    ("hinge", 0.2, 0.5, True),
+    # eta * alpha > 1: the scale is clamped to zero at every row
+    ("hinge", 1.5, 1.0, 10),
+])
+def test_csr_per_sample_average_is_lazy_and_equals_dense(loss, alpha, lr, average, dtype):
+    # per sample over CSR rows the average is kept as g * AW + b * W and costs
+    # O(nnz) per row; it must still be the dense path's running mean
+    X, y = make(n=600, d=40, density=0.1, dtype=dtype, task="classification")
+    if loss == "squared_error":
+        y = (X @ np.linspace(-1, 1, 40)).astype(dtype)
+    kw = dict(loss=loss, batch_size=1, epochs=3, lr=lr, alpha=alpha, average=average, seed=4)
+    a = gd.fit_linear(X, y, **kw)
+    b = gd.fit_linear(X.toarray(), y, **kw)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    scale = max(float(np.abs(b.coef).max()), 1e-3)
+    np.testing.assert_allclose(a.coef, b.coef, rtol=0, atol=rtol * scale)
+    np.testing.assert_allclose(a.intercept, b.intercept, rtol=rtol, atol=rtol)
+    assert a.coef.dtype == dtype and np.all(np.isfinite(a.coef))

@@ -427,7 +427,9 @@ def fit_linear(X, y, loss="squared_error", batch_size=32, epochs=10, lr=0.01, mo
         gives bit-identical results, for any ``n_jobs``. None draws one.
     average : bool or int
         Averaged SGD: the result is the mean of the iterates from update
-        ``average`` on (True = 1), scikit-learn's ASGD.
+        ``average`` on (True = 1), scikit-learn's ASGD. Per sample over CSR
+        rows the mean is kept lazily (two scalars and a vector, Xu 2011), so
+        a row still costs O(its stored values), not O(n_features).
     tol, n_iter_no_change
         Stop (``converged=True``) when ``n_iter_no_change`` epochs in a row
         have loss > best loss - tol. ``tol=None`` never stops early.

@@ -680,6 +680,17 @@ static void GD_FN(lin_l1_cumulative_sparse)(int64_t nnz, const int32_t *xi, GD_T
     }
 }
 
+/* The lazy average (per-sample CSR loop) written out: AW = g AW + b W, and
+ * the representation restarts from it (g = 1, b = 0). */
+static void GD_FN(lin_avg_settle)(int on, int64_t d, GD_T *AW, const GD_T *W, double *g,
+                                  double *b)
+{
+    if (!on || (*g == 1.0 && *b == 0.0)) return;
+    for (int64_t j = 0; j < d; j++) AW[j] = (GD_T)(*g * (double)AW[j] + *b * (double)W[j]);
+    *g = 1.0;
+    *b = 0.0;
+}
+
 static double GD_FN(lin_penalty)(int64_t n, const GD_T *W, double alpha, double l1_ratio)
 {
     double s2 = 0.0, s1 = 0.0;
@@ -734,6 +745,11 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
     double eta = o->lr, eta_base = o->lr, best = INFINITY, u = 0.0, wscale = 1.0;
     double logprod = 1.0; /* the per-sample log_loss's pending factors */
     int logprod_n = 0;
+    /* averaged SGD over CSR rows, per sample: the average is kept as
+     * avg_g * AW + avg_b * W, so that a row costs O(nnz) (see below) */
+    const int lazy_avg = fast && sparse && o->average > 0;
+    double avg_g = 1.0, avg_b = 0.0;
+    GD_T *wold = NULL;
     int first = !(D->velocity != NULL && o->velocity_started), status = GD_OK, stop = 0;
 
     P.n = n;
@@ -780,6 +796,10 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
         v = (GD_T *)gd_lin_alloc((size_t)kd1 * sizeof(GD_T));
         if (!v) goto nomem;
         memset(v, 0, (size_t)kd1 * sizeof(GD_T));
+    }
+    if (lazy_avg) {
+        wold = (GD_T *)gd_lin_alloc((size_t)(d > 0 ? d : 1) * sizeof(GD_T));
+        if (!wold) goto nomem;
     }
     if (cumulative_l1) {
         q = (GD_T *)gd_lin_alloc((size_t)(kd > 0 ? kd : 1) * sizeof(GD_T));
@@ -887,15 +907,23 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 if (alpha2 > 0.0) {
                     const double f = 1.0 - eta * alpha2;
                     wscale *= f > 0.0 ? f : 0.0;
-                    if (wscale < 1e-9) {
-                        /* renormalise before the scale underflows */
+                    if (wscale < (lazy_avg ? 1e-2 : 1e-9)) {
+                        /* renormalise before the scale underflows; with a
+                         * lazy average much earlier, and the average written
+                         * out first: its two terms grow as 1/wscale and
+                         * cancel (at 1e-9, float64 averages lost every digit
+                         * within a few hundred rows at eta*alpha = 0.1) */
                         const GD_T ws = (GD_T)wscale;
+                        GD_FN(lin_avg_settle)(lazy_avg && t > o->average, d, AW, W, &avg_g, &avg_b);
                         GD_SIMD
                         for (int64_t j = 0; j < d; j++) W[j] *= ws;
+                        if (avg_b != 0.0) avg_b /= (double)ws; /* ws may be 0: eta*alpha >= 1 */
                         wscale = 1.0;
                     }
                 }
                 upd = -eta * (double)(dl * s);
+                if (lazy_avg && t > o->average)
+                    for (int64_t jj = 0; jj < nnz; jj++) wold[jj] = W[xi[jj]];
                 if (upd != 0.0) {
                     GD_FN(lin_xaxpy)(nnz, alpha2 > 0.0 ? (GD_T)(upd / wscale) : (GD_T)upd, x,
                                      xi, W);
@@ -908,7 +936,34 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     else
                         GD_FN(lin_l1_cumulative)(d, W, q, u, wscale);
                 }
-                if (o->average > 0 && t >= o->average) {
+                if (lazy_avg && t >= o->average) {
+                    /* The running mean A_m = (1 - 1/m) A_{m-1} + (1/m) wscale W
+                     * as A = avg_g * AW + avg_b * W (Xu 2011; scikit-learn's
+                     * sparse ASGD does the same): the row changed W by D on
+                     * its nnz columns only, so A_m = g' AW' + b' W with
+                     * g' = (1 - 1/m) g, b' = (1 - 1/m) b + wscale / m and
+                     * AW' = AW - (b / g) D: O(nnz), not O(d) */
+                    const double m = (double)(t - o->average + 1);
+                    if (t == o->average) {
+                        memset(AW, 0, (size_t)d * sizeof(GD_T));
+                        avg_g = 1.0;
+                        avg_b = wscale;
+                    } else {
+                        const double c = avg_b / avg_g;
+                        for (int64_t jj = 0; jj < nnz; jj++) {
+                            const int64_t j = xi[jj];
+                            AW[j] -= (GD_T)(c * (double)(W[j] - wold[jj]));
+                        }
+                        avg_g *= 1.0 - 1.0 / m;
+                        avg_b = (1.0 - 1.0 / m) * avg_b + wscale / m;
+                        if (avg_g < 1e-6) {
+                            /* fold the shrinking scale in before AW grows out of range */
+                            for (int64_t j = 0; j < d; j++) AW[j] = (GD_T)(avg_g * (double)AW[j]);
+                            avg_g = 1.0;
+                        }
+                    }
+                    Ab[0] += (b0 - Ab[0]) / (GD_T)m;
+                } else if (o->average > 0 && t >= o->average) {
                     const GD_T cnt = (GD_T)(t - o->average + 1);
                     const GD_T ws = (GD_T)wscale;
                     GD_SIMD
@@ -932,8 +987,10 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                 const GD_T ws = (GD_T)wscale;
                 GD_SIMD
                 for (int64_t j = 0; j < d; j++) W[j] *= ws;
+                if (avg_b != 0.0) avg_b /= (double)ws; /* ws may be 0: eta*alpha >= 1 */
                 wscale = 1.0;
             }
+            GD_FN(lin_avg_settle)(lazy_avg && t >= o->average, d, AW, W, &avg_g, &avg_b);
         } else {
             /* ---- batches (B rows; B == 1 with momentum or k > 1) ---- */
             int64_t lo;
@@ -1111,7 +1168,9 @@ done:
     if (fast && wscale != 1.0) {
         const GD_T ws = (GD_T)wscale;
         for (int64_t j = 0; j < d; j++) W[j] *= ws;
+        if (avg_b != 0.0) avg_b /= (double)ws; /* ws may be 0: eta*alpha >= 1 */
     }
+    GD_FN(lin_avg_settle)(lazy_avg && t >= o->average, d, AW, W, &avg_g, &avg_b);
     res->n_updates = t;
     res->averaged = o->average > 0 && t >= o->average;
     res->lr = eta;
@@ -1120,6 +1179,7 @@ nomem:
     status = GD_ENOMEM;
 cleanup:
     gd_lin_free(order);
+    gd_lin_free(wold);
     gd_lin_free(g);
     if (v != (GD_T *)D->velocity) gd_lin_free(v);
     gd_lin_free(save);
