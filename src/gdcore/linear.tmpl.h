@@ -14,6 +14,33 @@
 
 /* Loss of one output; stores dloss/dp (clipped to +-MAX_DLOSS like
  * scikit-learn, so one wild sample cannot blow the weights up at once). */
+/* log_loss at z = p y, y in {-1, +1}: returns dloss/dp, and the loss as
+ * *lin + log1p(*e) when *tail, else *lin + *e, so that the per-sample loop
+ * can defer the log. The branches keep exp() from overflowing, as
+ * scikit-learn's; between them one exp: with e = exp(-|z|) <= 1,
+ * log(1 + exp(-z)) is max(-z, 0) + log1p(e) and 1 / (exp(z) + 1) is
+ * e / (1 + e) for z > 0, 1 / (1 + e) otherwise (branch-free: the sign of z
+ * is a coin flip early on). */
+static inline GD_T GD_FN(lin_logloss)(GD_T z, GD_T y, GD_T *lin, GD_T *e, int *tail)
+{
+    if (z > (GD_T)18) {
+        *lin = 0;
+        *e = GD_EXP(-z);
+        *tail = 0;
+        return -y * *e;
+    }
+    if (z < (GD_T)-18) {
+        *lin = -z;
+        *e = 0;
+        *tail = 0;
+        return -y;
+    }
+    *lin = z < (GD_T)0 ? -z : (GD_T)0;
+    *e = GD_EXP(-GD_FABS(z));
+    *tail = 1;
+    return -y * (z > (GD_T)0 ? *e : (GD_T)1) / ((GD_T)1 + *e);
+}
+
 static inline GD_T GD_FN(lin_loss1)(int loss, GD_T p, GD_T y, GD_T eps, GD_T *dl)
 {
     const GD_T one = (GD_T)1, zero = (GD_T)0, half = (GD_T)0.5;
@@ -47,25 +74,12 @@ static inline GD_T GD_FN(lin_loss1)(int loss, GD_T p, GD_T y, GD_T eps, GD_T *dl
         L = L > zero ? L * L : zero;
         g = r > eps ? (GD_T)-2 * (r - eps) : (r < -eps ? (GD_T)2 * (-r - eps) : zero);
         break;
-    case GD_LOSS_LOG_LOSS:
-        z = p * y;
-        /* the branches keep exp() from overflowing, as scikit-learn's */
-        if (z > (GD_T)18) {
-            a = GD_EXP(-z);
-            L = a;
-            g = -y * a;
-        } else if (z < (GD_T)-18) {
-            L = -z;
-            g = -y;
-        } else {
-            /* one exp: with e = exp(-|z|) <= 1, log(1 + exp(-z)) is
-             * max(-z, 0) + log1p(e) and 1 / (exp(z) + 1) is e / (1 + e)
-             * for z > 0, 1 / (1 + e) otherwise (was exp, log and exp) */
-            const GD_T e = GD_EXP(-GD_FABS(z));
-            L = (z < zero ? -z : zero) + GD_LOG1P(e);
-            g = -y * (z > zero ? e : one) / (one + e);
-        }
+    case GD_LOSS_LOG_LOSS: {
+        int tail;
+        g = GD_FN(lin_logloss)(p * y, y, &L, &a, &tail);
+        L += tail ? GD_LOG1P(a) : a;
         break;
+    }
     case GD_LOSS_HINGE:
         z = p * y;
         if (z <= one) {
@@ -646,19 +660,22 @@ static void GD_FN(lin_rule)(int64_t n, GD_T *w, const GD_T *g, GD_T *v, const gd
 /* scikit-learn's cumulative L1 penalty (Tsuruoka et al. 2009) on w = ws * V:
  * each weight is pulled toward zero by the total penalty u it could have
  * received so far minus what it did receive (q), without crossing zero. */
+static inline void GD_FN(lin_l1_clip)(GD_T *v, GD_T *q, double u, double ws)
+{
+    const GD_T z = *v;
+    if (ws * z > 0.0) {
+        const GD_T c = (GD_T)((double)z - (u + (double)*q) / ws);
+        *v = c > (GD_T)0 ? c : (GD_T)0;
+    } else if (ws * z < 0.0) {
+        const GD_T c = (GD_T)((double)z + (u - (double)*q) / ws);
+        *v = c < (GD_T)0 ? c : (GD_T)0;
+    }
+    *q += (GD_T)(ws * (double)(*v - z));
+}
+
 static void GD_FN(lin_l1_cumulative)(int64_t n, GD_T *V, GD_T *q, double u, double ws)
 {
-    for (int64_t j = 0; j < n; j++) {
-        const GD_T z = V[j];
-        if (ws * z > 0.0) {
-            const GD_T c = (GD_T)((double)z - (u + (double)q[j]) / ws);
-            V[j] = c > (GD_T)0 ? c : (GD_T)0;
-        } else if (ws * z < 0.0) {
-            const GD_T c = (GD_T)((double)z + (u - (double)q[j]) / ws);
-            V[j] = c < (GD_T)0 ? c : (GD_T)0;
-        }
-        q[j] += (GD_T)(ws * (double)(V[j] - z));
-    }
+    for (int64_t j = 0; j < n; j++) GD_FN(lin_l1_clip)(V + j, q + j, u, ws);
 }
 
 /* The same over the columns of one CSR row only: scikit-learn's lazy form,
@@ -666,18 +683,7 @@ static void GD_FN(lin_l1_cumulative)(int64_t n, GD_T *V, GD_T *q, double u, doub
 static void GD_FN(lin_l1_cumulative_sparse)(int64_t nnz, const int32_t *xi, GD_T *V, GD_T *q,
                                             double u, double ws)
 {
-    for (int64_t jj = 0; jj < nnz; jj++) {
-        const int64_t j = xi[jj];
-        const GD_T z = V[j];
-        if (ws * z > 0.0) {
-            const GD_T c = (GD_T)((double)z - (u + (double)q[j]) / ws);
-            V[j] = c > (GD_T)0 ? c : (GD_T)0;
-        } else if (ws * z < 0.0) {
-            const GD_T c = (GD_T)((double)z + (u - (double)q[j]) / ws);
-            V[j] = c < (GD_T)0 ? c : (GD_T)0;
-        }
-        q[j] += (GD_T)(ws * (double)(V[j] - z));
-    }
+    for (int64_t jj = 0; jj < nnz; jj++) GD_FN(lin_l1_clip)(V + xi[jj], q + xi[jj], u, ws);
 }
 
 /* The lazy average (per-sample CSR loop) written out: AW = g AW + b W, and
@@ -871,26 +877,17 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                     goto badrow;
                 }
                 if (P.loss == GD_LOSS_LOG_LOSS && !P.S) {
-                    /* log_loss, unweighted: one exp per row, and the loss
-                     * value log(1 + exp(-z)) = max(-z, 0) + log(1 + e) with
-                     * e = exp(-|z|) <= 1, whose log(1 + e) terms are
+                    /* log_loss, unweighted: the log1p(e) terms (e <= 1) are
                      * multiplied into logprod (each factor in (1, 2]) and
                      * taken out with one log per GD_LIN_LOGPROD_ROWS rows:
-                     * the row loop no longer waits on a log per row. The
-                     * same branches and values as lin_loss1, to rounding. */
-                    const GD_T yv = P.Y[i], z = p * yv;
-                    if (z > (GD_T)18) {
-                        const GD_T ez = GD_EXP(-z);
+                     * the row loop no longer waits on a log per row */
+                    GD_T lin, ez;
+                    int tail;
+                    dl = GD_FN(lin_logloss)(p * P.Y[i], P.Y[i], &lin, &ez, &tail);
+                    sumloss += (double)lin;
+                    if (!tail) {
                         sumloss += (double)ez;
-                        dl = -yv * ez;
-                    } else if (z < (GD_T)-18) {
-                        sumloss -= (double)z;
-                        dl = -yv;
                     } else {
-                        /* branch-free: the sign of z is a coin flip early on */
-                        const GD_T ez = GD_EXP(-GD_FABS(z));
-                        dl = -yv * (z > (GD_T)0 ? ez : (GD_T)1) / ((GD_T)1 + ez);
-                        sumloss -= (double)(z < (GD_T)0 ? z : (GD_T)0);
                         logprod *= 1.0 + (double)ez;
                         if (++logprod_n == GD_LIN_LOGPROD_ROWS) {
                             sumloss += log(logprod);
