@@ -315,8 +315,6 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
 static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T *GD_RESTRICT w,
                                    GD_T *out)
 {
-    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
-    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
 #ifdef GD_LIN_VL
     /* one row after the other, so that a storage-order group reads X as
      * one sequential stream the hardware prefetcher follows (the four rows'
@@ -327,10 +325,6 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
      * 3.7 / 8.3-8.9; interleaved without it 6.6-7.4 / 22-23 (four streams
      * the hardware prefetcher does not follow); sequential with it
      * 3.8-4.3 / 7.1-7.5; sequential without it 3.4-3.5 / 6.9-7.4. */
-    (void)x0;
-    (void)x1;
-    (void)x2;
-    (void)x3;
     for (int q = 0; q < GD_LIN_GROUP; q++) {
         const GD_T *GD_RESTRICT xq = xg[q];
         GD_FN(lin_v) sq;
@@ -340,6 +334,8 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
         out[q] = GD_FN(lin_vfinish)(sq, j, d, xq, w);
     }
 #else
+    const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
+    const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
     GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
