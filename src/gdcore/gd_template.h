@@ -29,11 +29,13 @@
 #define GD_LIKELY(x) __builtin_expect(!!(x), 1)
 #define GD_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define GD_PREFETCH(p) __builtin_prefetch((p), 0, 1)
+#define GD_ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define GD_RESTRICT
 #define GD_LIKELY(x) (x)
 #define GD_UNLIKELY(x) (x)
 #define GD_PREFETCH(p) ((void)0)
+#define GD_ALWAYS_INLINE inline
 #endif
 
 #if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
