@@ -448,21 +448,44 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #endif
 
 /* Rows in storage order (a full batch, or shuffle=False) are one sequential
- * stream, which the hardware prefetcher follows, but not far enough: the
- * loop's dot-then-axpy rhythm keeps fewer misses in flight than a plain read
- * pass, and how many depended on the code around it (the same float64 full
- * batch ran 6.5 to 11 ms as unrelated code moved). Fetching the bytes
- * GD_LIN_SEQ_AHEAD past the group into L2 makes it steady. One float64
- * full-batch iteration over 200000 x 100 rows, 1 thread, 64 blocks, A/B over
- * alternating processes, NumPy read pass 4.7-5.2 ms: no prefetch 8.5-9.6,
- * 8 KiB ahead 6.9-7.7, 16 KiB 6.6-7.0, 24-32 KiB 7.1-7.7; into L1 at 16 KiB
- * 11.4-12.5 (16 KiB ahead maps onto the L1 sets of the rows being read).
- * p, n elements: the group's bytes; end: X's end (no fetch past it). */
+ * stream, which the hardware prefetcher follows, though with short rows not
+ * far enough: the loop's dot-then-axpy rhythm keeps fewer misses in flight
+ * than a plain read pass. For rows of up to GD_LIN_SEQ_MAX_ROW bytes the
+ * group also fetches the bytes GD_LIN_SEQ_AHEAD past it into L2; for longer
+ * rows that fetch costs more than it brings. One full-batch iteration over
+ * 160 MB of X, 1 thread, as a multiple of one NumPy read pass over X (A/B
+ * over alternating processes, two runs each; dtype x features):
+ *
+ *   dtype x features   row bytes   every row   none      rows <= 1 KiB
+ *   float64 x 64          512      1.3-1.4     1.5-1.6   1.15-1.3
+ *   float64 x 100         800      1.3-1.45    1.6-2.0   1.3
+ *   float32 x 200         800      1.0-1.1     1.1-1.35  1.0-1.1
+ *   float64 x 128        1024      1.6-1.7     1.6-1.7   1.2-1.25
+ *   float64 x 150        1200      1.9-2.0     1.3-1.45  1.3-1.35
+ *   float64 x 200        1600      2.1-2.3     1.15-1.45 1.3
+ *   float32 x 400        1600      1.7         1.0       1.0
+ *   float64 x 300        2400      2.5-2.6     1.3-1.6   1.25-1.35
+ *   float64 x 1000       8000      2.1-2.3     1.5-1.9   1.65-1.7
+ *
+ * (Before, with 1024 blocks and no fetch: 1.5, 1.5-1.6, 1.1-1.2, 1.3, 2.0,
+ * 1.6, 1.2-1.25, 1.8-2.0, 1.8. The middle columns do not add up to the
+ * last: moving the code changed them, by up to 50% on a shape.)
+ * (float32 x 150, 600 bytes: 1.05 / 1.3 / 1.05; float64 x 50 and float32 x
+ * 100, 400 bytes: 1.25-1.4 and 0.9 whichever.)
+ * The distance, on float64 x 100: 8 KiB ahead 6.9-7.7 ms, 16 KiB 6.6-7.0,
+ * 24-32 KiB 7.1-7.7, none 8.5-9.6 (read pass 4.7-5.2); into L1 at 16 KiB
+ * 11.4-12.5 (16 KiB ahead maps onto the L1 sets of the rows being read); one
+ * prefetch per line inside the dot loop instead of a group's lines at once
+ * 11.5 (float64 x 50: 14.5). p, n elements: the group's bytes; end: X's end
+ * (no fetch past it). */
 #ifndef GD_LIN_PREFETCH_SEQ_OP
 #define GD_LIN_PREFETCH_SEQ_OP GD_LIN_PREFETCH_L2
 #endif
 #ifndef GD_LIN_SEQ_AHEAD
 #define GD_LIN_SEQ_AHEAD 16384
+#endif
+#ifndef GD_LIN_SEQ_MAX_ROW
+#define GD_LIN_SEQ_MAX_ROW 1024
 #endif
 #define GD_LIN_PREFETCH_SEQ(p, n, end, T)                                              \
     do {                                                                               \
@@ -586,6 +609,7 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense1_loss)(const GD_FN(lin_prob) *P,
 {
     const int64_t d = P->d, kd = P->kd;
     const GD_T *X = P->X, *W = P->W, *Y = P->Y, *S = P->S, b0 = P->b[0], eps = P->eps;
+    const int seq_fetch = d * (int64_t)sizeof(GD_T) <= GD_LIN_SEQ_MAX_ROW;
     double acc = 0.0;
     GD_T gb = 0;
     int64_t r = lo;
@@ -601,7 +625,7 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense1_loss)(const GD_FN(lin_prob) *P,
             }
         } else {
             for (q = 0; q < GD_LIN_GROUP; q++) xg[q] = X + (r + q) * d;
-            GD_LIN_PREFETCH_SEQ(xg[0], GD_LIN_GROUP * d, X + n_order * d, GD_T);
+            if (seq_fetch) GD_LIN_PREFETCH_SEQ(xg[0], GD_LIN_GROUP * d, X + n_order * d, GD_T);
         }
         GD_FN(lin_dotg)(d, xg, W, dg);
         for (q = 0; q < GD_LIN_GROUP; q++) {
