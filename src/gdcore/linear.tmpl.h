@@ -448,13 +448,14 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #endif
 
 /* Rows in storage order (a full batch, or shuffle=False) are one sequential
- * stream, which the hardware prefetcher follows, though with short rows not
- * far enough: the loop's dot-then-axpy rhythm keeps fewer misses in flight
- * than a plain read pass. For rows of up to GD_LIN_SEQ_MAX_ROW bytes the
- * group also fetches the bytes GD_LIN_SEQ_AHEAD past it into L2; for longer
- * rows that fetch costs more than it brings. One full-batch iteration over
- * 160 MB of X, 1 thread, as a multiple of one NumPy read pass over X (A/B
- * over alternating processes, two runs each; dtype x features):
+ * stream, which the hardware prefetcher follows; still, with rows of up to
+ * GD_LIN_SEQ_MAX_ROW bytes the loop ran well behind a plain read pass, and
+ * fetching the bytes GD_LIN_SEQ_AHEAD past each group into L2 helps them.
+ * For longer rows the same fetch costs more than it brings, so they go
+ * without. (Why, this host does not show: no performance counters in the
+ * VM.) One full-batch iteration over 160 MB of X, 1 thread, as a multiple of
+ * one NumPy read pass over X (A/B over alternating processes, two runs each;
+ * columns: builds that fetch for every row length, for none, and this rule):
  *
  *   dtype x features   row bytes   every row   none      rows <= 1 KiB
  *   float64 x 64          512      1.3-1.4     1.5-1.6   1.15-1.3
@@ -468,8 +469,10 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  *   float64 x 1000       8000      2.1-2.3     1.5-1.9   1.65-1.7
  *
  * (Before, with 1024 blocks and no fetch: 1.5, 1.5-1.6, 1.1-1.2, 1.3, 2.0,
- * 1.6, 1.2-1.25, 1.8-2.0, 1.8. The middle columns do not add up to the
- * last: moving the code changed them, by up to 50% on a shape.)
+ * 1.6, 1.2-1.25, 1.8-2.0, 1.8.) Where the rule runs the same code as another
+ * column, the two still differ (float64 x 128: 1.2 against 1.6): moving
+ * unrelated code changed these timings by up to 50% on a shape, so treat
+ * any one figure as +-20%.
  * (float32 x 150, 600 bytes: 1.05 / 1.3 / 1.05; float64 x 50 and float32 x
  * 100, 400 bytes: 1.25-1.4 and 0.9 whichever.)
  * The distance, on float64 x 100: 8 KiB ahead 6.9-7.7 ms, 16 KiB 6.6-7.0,
@@ -489,9 +492,10 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #endif
 #define GD_LIN_PREFETCH_SEQ(p, n, end, T)                                              \
     do {                                                                               \
-        const char *seq_at_ = (const char *)(p) + GD_LIN_SEQ_AHEAD;                    \
-        const char *seq_end_ = (const char *)(end);                                    \
-        int64_t seq_bytes_ = (n) * (int64_t)sizeof(T);                                 \
+        /* addresses as integers: p + AHEAD may lie past the array */                 \
+        const uintptr_t seq_at_ = (uintptr_t)(p) + (uintptr_t)GD_LIN_SEQ_AHEAD;       \
+        const uintptr_t seq_end_ = (uintptr_t)(end);                                   \
+        uintptr_t seq_bytes_ = (uintptr_t)(n) * sizeof(T);                             \
         if (GD_LIN_SEQ_AHEAD > 0 && seq_at_ < seq_end_) {                              \
             if (seq_bytes_ > seq_end_ - seq_at_) seq_bytes_ = seq_end_ - seq_at_;      \
             GD_LIN_PREFETCH_SPAN(seq_at_, seq_bytes_, GD_LIN_PREFETCH_SEQ_OP);         \

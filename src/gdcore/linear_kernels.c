@@ -29,12 +29,11 @@
 #define GD_LIN_CHECK_WORK ((int64_t)1 << 21)
 /* Multiply-adds per reduction block, and at most this many blocks per
  * batch. The blocking depends only on the problem's shape, never on the
- * thread count, so sums are reproducible. 64 blocks keep 2-16 threads busy;
- * more cost a full batch time of their own: each block zeroes a partial
- * gradient that then comes back from memory, and restarts the row stream.
+ * thread count, so sums are reproducible. 64 blocks keep 2-16 threads busy.
  * One float64 full-batch iteration over 200000 x 100 rows, 1 thread (A/B
- * over alternating processes): 1024 blocks 7.4-7.6 ms, 64 blocks 6.4-6.6
- * (with the storage-order prefetch, GD_LIN_SEQ_AHEAD). */
+ * over alternating processes), with the storage-order prefetch
+ * (GD_LIN_PREFETCH_SEQ): 1024 blocks 7.2-7.7 ms, 64 blocks 6.5-6.9; without
+ * that prefetch 64 blocks were the slower (8.5-9.6 against 7.4-7.6 ms). */
 #ifndef GD_LIN_BLOCK_WORK
 #define GD_LIN_BLOCK_WORK ((int64_t)1 << 14)
 #endif
