@@ -357,6 +357,22 @@ def test_determinism_and_thread_independence(mode):
         assert not np.array_equal(*unseeded)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_batch_at_the_block_cap_is_thread_independent(dtype):
+    # 60000 rows x 21 coefficients split into the most blocks a batch gets
+    # (64), each read in storage order with the fetch ahead: the same sums
+    # on 1, 2 and 3 threads, and the reference's
+    X, y = make_data("squared_error", n=60000, d=20, seed=5)
+    X, y = X.astype(dtype), y.astype(dtype)
+    kw = dict(batch_size=None, epochs=3, lr=0.05, momentum=0.5)
+    first = gd.fit_linear(X, y, n_jobs=1, **kw)
+    for n_jobs in (2, 3):
+        again = gd.fit_linear(X, y, n_jobs=n_jobs, **kw)
+        np.testing.assert_array_equal(first.coef, again.coef)
+        np.testing.assert_array_equal(first.loss_history, again.loss_history)
+    assert_agree(first, gd.reference.fit_linear(X, y, **kw), dtype)
+
+
 def test_shuffle_false_visits_storage_order():
     X, y = make_data("squared_error", n=20)
     seen = []
