@@ -308,6 +308,20 @@ def _classes(y):
     return np.unique(y)
 
 
+def _warm_start_inits(est, coef_init, intercept_init):
+    """scikit-learn's _fit prologue: with warm_start, the last fit's
+    coefficients start this one (unless given); else they are cleared."""
+    if est.warm_start and getattr(est, "coef_", None) is not None:
+        if coef_init is None:
+            coef_init = est.coef_
+        if intercept_init is None:
+            intercept_init = est.intercept_
+    else:
+        est.coef_ = None
+        est.intercept_ = None
+    return coef_init, intercept_init
+
+
 def _fit_warnings(est):
     """scikit-learn's warnings at the end of fit (1.9)."""
     if est.tol is not None and est.tol > -np.inf and est.n_iter_ == est.max_iter:
@@ -400,14 +414,7 @@ class SGDClassifier(_GdParams, _SkSGDClassifier):
             delattr(self, "classes_")
         y = validate_data(self, y=y)
         classes = _classes(y)
-        if self.warm_start and hasattr(self, "coef_"):
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
+        coef_init, intercept_init = _warm_start_inits(self, coef_init, intercept_init)
         if self.average > 0:
             self._standard_coef = self.coef_
             self._standard_intercept = self.intercept_
@@ -598,14 +605,7 @@ class SGDRegressor(_GdParams, _SkSGDRegressor):
              sample_weight=None):
         # scikit-learn's SGDRegressor._fit (1.9), X's finiteness checked by
         # the C loop
-        if self.warm_start and getattr(self, "coef_", None) is not None:
-            if coef_init is None:
-                coef_init = self.coef_
-            if intercept_init is None:
-                intercept_init = self.intercept_
-        else:
-            self.coef_ = None
-            self.intercept_ = None
+        coef_init, intercept_init = _warm_start_inits(self, coef_init, intercept_init)
         self.t_ = 1.0
         self._partial_fit(X, y, alpha, loss, learning_rate, self.max_iter, sample_weight,
                           coef_init, intercept_init, _from_fit=True)
