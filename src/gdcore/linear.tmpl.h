@@ -605,18 +605,23 @@ static inline const GD_T *GD_FN(lin_row)(const GD_FN(lin_prob) *P, int64_t i, co
  * count. Returns the first row not done (the last hi - lo % GD_LIN_GROUP
  * rows are lin_block's); a bad prediction sets *bad and stops. The loss is a
  * constant in each instantiation (lin_dense1 below), so the per-row code is
- * the loss's few instructions, not a dispatch. */
+ * the loss's few instructions, not a dispatch; so is plain (1: rows is NULL
+ * and there are no sample weights), which drops the per-row index and weight
+ * selects from those copies. */
 static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense1_loss)(const GD_FN(lin_prob) *P, const int64_t *rows,
                                                         int64_t lo, int64_t hi, int64_t n_order,
                                                         GD_T scale, GD_T *GD_RESTRICT g, double *sum,
-                                                        int64_t *bad, const int loss)
+                                                        int64_t *bad, const int loss,
+                                                        const int plain)
 {
     const int64_t d = P->d, kd = P->kd;
-    const GD_T *X = P->X, *W = P->W, *Y = P->Y, *S = P->S, b0 = P->b[0], eps = P->eps;
+    const GD_T *X = P->X, *W = P->W, *Y = P->Y, *S = plain ? NULL : P->S, b0 = P->b[0],
+               eps = P->eps;
     const int seq_fetch = d * (int64_t)sizeof(GD_T) <= GD_LIN_SEQ_MAX_ROW;
     double acc = 0.0;
     GD_T gb = 0;
     int64_t r = lo;
+    if (plain) rows = NULL;
     for (; r + GD_LIN_GROUP <= hi; r += GD_LIN_GROUP) {
         const GD_T *xg[GD_LIN_GROUP];
         GD_T dg[GD_LIN_GROUP];
@@ -659,7 +664,24 @@ static int64_t GD_FN(lin_dense1)(const GD_FN(lin_prob) *P, const int64_t *rows, 
                                  int64_t hi, int64_t n_order, GD_T scale, GD_T *g, double *sum,
                                  int64_t *bad)
 {
-#define GD_LIN_DENSE1(L) GD_FN(lin_dense1_loss)(P, rows, lo, hi, n_order, scale, g, sum, bad, L)
+#define GD_LIN_DENSE1(L) GD_FN(lin_dense1_loss)(P, rows, lo, hi, n_order, scale, g, sum, bad, L, 0)
+#define GD_LIN_DENSE1_PLAIN(L) \
+    GD_FN(lin_dense1_loss)(P, NULL, lo, hi, n_order, scale, g, sum, bad, L, 1)
+    /* The common case, rows in storage order (a full batch, shuffle=False)
+     * without sample weights, gets copies of its own in which the row index
+     * and the weight are constants: one float64 full-batch iteration over
+     * 200000 x 100 rows, 1 thread, went from 1.41-1.43x a NumPy read pass
+     * over X to 1.25-1.28x (A/B over alternating processes; float64 x 64
+     * 1.35 -> 1.2-1.3, x 128 1.6-1.7 -> 1.5-1.6, x 300 1.4 -> 1.35; float32
+     * x 100 unchanged at 0.9; per-sample and mini-batch epochs unchanged). */
+    if (!rows && !P->S) {
+        switch (P->loss) {
+        case GD_LOSS_SQUARED_ERROR: return GD_LIN_DENSE1_PLAIN(GD_LOSS_SQUARED_ERROR);
+        case GD_LOSS_LOG_LOSS: return GD_LIN_DENSE1_PLAIN(GD_LOSS_LOG_LOSS);
+        case GD_LOSS_HINGE: return GD_LIN_DENSE1_PLAIN(GD_LOSS_HINGE);
+        default: break;
+        }
+    }
     switch (P->loss) {
     case GD_LOSS_SQUARED_ERROR: return GD_LIN_DENSE1(GD_LOSS_SQUARED_ERROR);
     case GD_LOSS_LOG_LOSS: return GD_LIN_DENSE1(GD_LOSS_LOG_LOSS);
@@ -667,6 +689,7 @@ static int64_t GD_FN(lin_dense1)(const GD_FN(lin_prob) *P, const int64_t *rows, 
     default: return GD_LIN_DENSE1(P->loss);
     }
 #undef GD_LIN_DENSE1
+#undef GD_LIN_DENSE1_PLAIN
 }
 
 /* Accumulate rows rows[lo:hi) (storage rows lo..hi when rows is NULL) into
