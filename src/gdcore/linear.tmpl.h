@@ -435,16 +435,18 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 /* A macro, not a function: GCC's IPA pure/const analysis treats a function
  * whose only effect is __builtin_prefetch as side-effect free and deletes
  * its calls (seen with GCC 12 at -O1 and above). */
-#define GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, T)                                      \
+#define GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, FAR, NEAR)                       \
     do {                                                                               \
         const int64_t bytes_ = (d) * (int64_t)sizeof(T);                               \
-        if ((r) + GD_LIN_PREFETCH_FAR < (n))                                           \
-            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + GD_LIN_PREFETCH_FAR] * (d), bytes_, \
+        if ((r) + (FAR) < (n))                                                         \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (FAR)] * (d), bytes_,              \
                                  GD_LIN_PREFETCH_L2);                                  \
-        if ((r) + GD_LIN_PREFETCH_NEAR < (n))                                          \
-            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + GD_LIN_PREFETCH_NEAR] * (d), bytes_, \
+        if ((r) + (NEAR) < (n))                                                        \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (NEAR)] * (d), bytes_,             \
                                  GD_LIN_PREFETCH_L1);                                  \
     } while (0)
+#define GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, T)                                      \
+    GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, GD_LIN_PREFETCH_FAR, GD_LIN_PREFETCH_NEAR)
 #endif
 
 /* Rows in storage order (a full batch, or shuffle=False) are one sequential
@@ -506,14 +508,16 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
  * the loss waits on it: fetch it with the row. Measured: per-sample float64
  * epoch 21-25 -> ~18 ms, float32 ~12.2 -> ~11.7 ms. */
 #ifndef GD_LIN_PREFETCH_TARGET
-#define GD_LIN_PREFETCH_TARGET(P, rows, r, n)                                         \
+#define GD_LIN_PREFETCH_TARGET_AT(P, rows, r, n, FAR)                                \
     do {                                                                               \
-        if ((r) + GD_LIN_PREFETCH_FAR < (n)) {                                         \
-            const int64_t i_ = (rows)[(r) + GD_LIN_PREFETCH_FAR];                      \
+        if ((r) + (FAR) < (n)) {                                                       \
+            const int64_t i_ = (rows)[(r) + (FAR)];                                    \
             GD_LIN_PREFETCH_L1((P)->Y + i_ * (P)->ystride);                            \
             if ((P)->S) GD_LIN_PREFETCH_L1((P)->S + i_);                               \
         }                                                                              \
     } while (0)
+#define GD_LIN_PREFETCH_TARGET(P, rows, r, n)                                         \
+    GD_LIN_PREFETCH_TARGET_AT(P, rows, r, n, GD_LIN_PREFETCH_FAR)
 #endif
 
 /* The same for CSR rows: a shuffled row's values and column indices are two
@@ -526,8 +530,11 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 /* How far ahead the loops read the order: CSR rows' bounds (indptr, a
  * random access of its own) are fetched twice as far ahead as the rows.
  * Measured on the 3-epoch drop-in fit, 100000 x 50000 CSR at 0.2%: the far
- * stage's indptr load was a third of the loop's samples. */
-#define GD_LIN_ORDER_AHEAD (2 * GD_LIN_PREFETCH_FAR)
+ * stage's indptr load was a third of the loop's samples. The order is made
+ * at least that far ahead, and as far as any loop's far stage reaches. */
+#define GD_LIN_CSR_BOUNDS_AHEAD (2 * GD_LIN_PREFETCH_FAR)
+#define GD_LIN_ORDER_AHEAD \
+    (GD_LIN_CSR_BOUNDS_AHEAD > GD_LIN_PS_FAR ? GD_LIN_CSR_BOUNDS_AHEAD : GD_LIN_PS_FAR)
 #ifndef GD_LIN_PREFETCH_CSR
 /* one CSR row's values and column indices, with PREFETCH = GD_LIN_PREFETCH_L1/_L2 */
 #define GD_LIN_PREFETCH_CSR_ROW(P, i, T, PREFETCH)                                     \
@@ -540,9 +547,9 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
     } while (0)
 #define GD_LIN_PREFETCH_CSR(P, rows, r, n, T)                                          \
     do {                                                                               \
-        if ((r) + GD_LIN_ORDER_AHEAD < (n)) {                                          \
+        if ((r) + GD_LIN_CSR_BOUNDS_AHEAD < (n)) {                                     \
             /* the far stage reads the row's bounds: fetch them first */              \
-            const int64_t *ip_ = (P)->indptr + (rows)[(r) + GD_LIN_ORDER_AHEAD];       \
+            const int64_t *ip_ = (P)->indptr + (rows)[(r) + GD_LIN_CSR_BOUNDS_AHEAD];  \
             GD_LIN_PREFETCH_L1(ip_);                                                   \
             GD_LIN_PREFETCH_L1(ip_ + 1);                                               \
         }                                                                              \
@@ -975,9 +982,13 @@ static int GD_FN(fit_linear)(const gd_linear_data *D, const gd_linear_opts *o,
                  * pow/division runs beside the row's loads instead of
                  * between the loss and the update */
                 const double eta_r = gd_lin_eta(o, eta_base, t + 1);
-                if (rows) GD_LIN_PREFETCH_TARGET(&P, rows, r, n);
-                if (rows && !sparse) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, GD_T);
-                else if (rows) GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
+                if (rows && !sparse) {
+                    GD_LIN_PREFETCH_TARGET_AT(&P, rows, r, n, GD_LIN_PS_FAR);
+                    GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, GD_T, GD_LIN_PS_FAR, GD_LIN_PS_NEAR);
+                } else if (rows) {
+                    GD_LIN_PREFETCH_TARGET(&P, rows, r, n);
+                    GD_LIN_PREFETCH_CSR(&P, rows, r, n, GD_T);
+                }
                 /* without L2 wscale stays exactly 1: skip the conversions
                  * and the division on the row-to-row dependency chain (the
                  * same numbers, ~10% of a 100-feature row) */

@@ -57,6 +57,19 @@
 #ifndef GD_LIN_PREFETCH_NEAR
 #define GD_LIN_PREFETCH_NEAR 4
 #endif
+/* The dense per-sample loop's own distances: it does less per row than a
+ * mini-batch block, so rows come due sooner. Per-sample epoch, 200000 x 100,
+ * medians of 4 alternating runs (float32 regression / logistic, float64
+ * regression / logistic, ms): 24/4 8.7 / 10.3 / 15.0 / 18.1, 24/5 8.6 / 9.9
+ * / 14.1 / 17.9, 32/6 8.4 / 10.1 / 14.0 / 17.6; near 0 or 2 rows 15-60%
+ * slower. The same 32/6 for mini-batches: float64 batch-32 epoch 17.0-17.8
+ * -> 19.7-20.4 ms, so they keep 24/4. */
+#ifndef GD_LIN_PS_FAR
+#define GD_LIN_PS_FAR 32
+#endif
+#ifndef GD_LIN_PS_NEAR
+#define GD_LIN_PS_NEAR 6
+#endif
 /* The per-sample loop makes the epoch's order this many positions at a
  * time, just before the far prefetch needs them (gd_perm_fill). */
 #ifndef GD_LIN_ORDER_CHUNK
