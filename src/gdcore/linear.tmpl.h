@@ -161,6 +161,103 @@ static inline GD_T GD_FN(lin_lossk)(int loss, int64_t k, GD_T *p, const GD_T *y)
     return L;
 }
 
+/* ---- prefetch ----------------------------------------------------------- */
+
+/* The shuffled order defeats the hardware prefetcher, so the loops fetch
+ * rows ahead themselves, in two stages: far ahead into L2 (many misses in
+ * flight), then just ahead into L1 (distances in linear_kernels.c). On
+ * 200000 x 100 float64 rows in random order (quiet 2-core EPYC) a per-sample
+ * epoch went from ~180 ns/row without prefetch to ~90 with two stages at
+ * 8/2 rows, and to ~85 at 24/4 rows with each row's y and sample weight
+ * fetched along; a loop that only reads the rows in that order takes ~77
+ * ns/row, so the per-sample loop is now bound by memory. */
+/* every cache line of the bytes [p, p + nbytes), nbytes > 0: a row that
+ * starts partway into a line ends in one more line than nbytes / 64 rounds
+ * to (NumPy's large arrays start 16 bytes into a line, so half of the
+ * 800-byte float64 rows of a 100-feature X do) */
+#define GD_LIN_PREFETCH_SPAN(p, nbytes, PREFETCH)                                      \
+    do {                                                                               \
+        /* names of their own: p and nbytes may use the callers' a_, e_, o_ */ \
+        const uintptr_t span_end_ = (uintptr_t)(p) + (uintptr_t)(nbytes);              \
+        uintptr_t span_at_ = (uintptr_t)(p) & ~(uintptr_t)63;                          \
+        for (; span_at_ < span_end_; span_at_ += 64) PREFETCH((const char *)span_at_); \
+    } while (0)
+#ifndef GD_LIN_PREFETCH_ROWS
+/* A macro, not a function: GCC's IPA pure/const analysis treats a function
+ * whose only effect is __builtin_prefetch as side-effect free and deletes
+ * its calls (seen with GCC 12 at -O1 and above). */
+#define GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, FAR, NEAR)                       \
+    do {                                                                               \
+        const int64_t bytes_ = (d) * (int64_t)sizeof(T);                               \
+        if ((r) + (FAR) < (n))                                                         \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (FAR)] * (d), bytes_,              \
+                                 GD_LIN_PREFETCH_L2);                                  \
+        if ((r) + (NEAR) < (n))                                                        \
+            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (NEAR)] * (d), bytes_,             \
+                                 GD_LIN_PREFETCH_L1);                                  \
+    } while (0)
+#define GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, T)                                      \
+    GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, GD_LIN_PREFETCH_FAR, GD_LIN_PREFETCH_NEAR)
+#endif
+
+/* Rows in storage order (a full batch, or shuffle=False) are one sequential
+ * stream, yet the loop ran well behind a plain read pass with the hardware
+ * prefetcher alone; fetching the bytes GD_LIN_SEQ_AHEAD past each row into
+ * L2, just before the row's dot product (lin_dotg), brings it close for rows
+ * of up to GD_LIN_SEQ_MAX_ROW bytes. For longer rows the same fetch costs
+ * more than it brings, so they go without. (Why, this host does not show: no
+ * performance counters in the VM.) One full-batch iteration over 160 MB of
+ * X, 1 thread, as a multiple of one NumPy read pass over X (A/B over
+ * alternating processes, two runs each; columns: no fetch, one fetch of a
+ * 4-row group's bytes before the group (rows <= 1 KiB, the rule before this
+ * one), one fetch per row before its dot product (rows <= 2 KiB), and the
+ * per-row fetch for every row length):
+ *
+ *   dtype x features   row bytes   none      per group  per row   per row, all
+ *   float64 x 50          400      1.2-1.3   1.22-1.3   1.27-1.28 1.36-1.4
+ *   float32 x 100         400      0.85-0.9  0.88-0.91  0.84-0.85 0.84-0.87
+ *   float64 x 64          512      1.5-1.6   1.3-1.35   1.29-1.3  1.28-1.29
+ *   float64 x 100         800      1.4-1.7   1.24-1.31  1.22-1.31 1.18-1.29
+ *   float32 x 200         800      1.0-1.45  0.93-1.0   0.86      0.89-0.93
+ *   float64 x 128        1024      1.6-1.7   1.5-1.64   1.1-1.25  1.28-1.29
+ *   float64 x 150        1200      1.4-1.8   (none)     1.11-1.26 1.25-1.37
+ *   float64 x 200        1600      1.3-1.5   (none)     1.30-1.32 1.28-1.29
+ *   float32 x 400        1600      0.9-1.1   (none)     0.89      0.95
+ *   float64 x 300        2400      1.3-1.4   (none)     (none)    1.45-1.49
+ *   float64 x 1000       8000      1.8-2.0   (none)     (none)    1.9
+ *
+ * Fetching every row length in groups was worse still (float64 x 300 2.3-2.5,
+ * x 200 2.2), and fetching every other line of a group gave 1.5-2.6x (the
+ * hardware does not fill the gaps). Moving unrelated code has changed these
+ * timings by up to 50% on a shape, so treat any one figure as +-20%. The
+ * distance, on float64 x 100: 8 KiB ahead 6.9-7.7 ms, 16 KiB 6.6-7.0, 24-32
+ * KiB 7.1-7.7, none 8.5-9.6 (read pass 4.7-5.2; an earlier build of the
+ * loop); with the group fetch of this session 12-64 KiB all within
+ * 1.24-1.31 (32 KiB 1.24-1.27, 16 KiB 1.25-1.29); into L1 at 16 KiB
+ * 11.4-12.5 (16 KiB ahead maps onto the L1 sets of the rows being read); one
+ * prefetch per line inside the dot loop 11.5 (float64 x 50: 14.5). p, n
+ * elements: the row's bytes; end: X's end (no fetch past it). */
+#ifndef GD_LIN_PREFETCH_SEQ_OP
+#define GD_LIN_PREFETCH_SEQ_OP GD_LIN_PREFETCH_L2
+#endif
+#ifndef GD_LIN_SEQ_AHEAD
+#define GD_LIN_SEQ_AHEAD 16384
+#endif
+#ifndef GD_LIN_SEQ_MAX_ROW
+#define GD_LIN_SEQ_MAX_ROW 2048
+#endif
+#define GD_LIN_PREFETCH_SEQ(p, n, end, T)                                              \
+    do {                                                                               \
+        /* addresses as integers: p + AHEAD may lie past the array */                 \
+        const uintptr_t seq_at_ = (uintptr_t)(p) + (uintptr_t)GD_LIN_SEQ_AHEAD;       \
+        const uintptr_t seq_end_ = (uintptr_t)(end);                                   \
+        uintptr_t seq_bytes_ = (uintptr_t)(n) * sizeof(T);                             \
+        if (GD_LIN_SEQ_AHEAD > 0 && seq_at_ < seq_end_) {                              \
+            if (seq_bytes_ > seq_end_ - seq_at_) seq_bytes_ = seq_end_ - seq_at_;      \
+            GD_LIN_PREFETCH_SPAN(seq_at_, seq_bytes_, GD_LIN_PREFETCH_SEQ_OP);         \
+        }                                                                              \
+    } while (0)
+
 /* ---- vector pieces ------------------------------------------------------ */
 
 #if defined(__GNUC__) && !defined(GD_LIN_NO_VEXT)
@@ -313,7 +410,7 @@ static inline void GD_FN(lin_axpy)(int64_t d, GD_T a, const GD_T *GD_RESTRICT x,
 #endif
 #if GD_LIN_GROUP == 4
 static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T *GD_RESTRICT w,
-                                   GD_T *out)
+                                   GD_T *out, const GD_T *seq_end)
 {
 #ifdef GD_LIN_VL
     /* one row after the other, so that a storage-order group reads X as
@@ -324,13 +421,16 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
      * (sharing each load of w) with a software prefetch 16 KiB ahead,
      * 3.7 / 8.3-8.9; interleaved without it 6.6-7.4 / 22-23 (four streams
      * the hardware prefetcher does not follow); sequential with it
-     * 3.8-4.3 / 7.1-7.5; sequential without it 3.4-3.5 / 6.9-7.4. (A
-     * storage-order group now fetches its rows 16 KiB ahead into L2, see
-     * GD_LIN_PREFETCH_SEQ; that is not this prefetch.) */
+     * 3.8-4.3 / 7.1-7.5; sequential without it 3.4-3.5 / 6.9-7.4 (an
+     * earlier build; that prefetch was not today's). seq_end: X's end when
+     * the rows are in storage order, and each row's bytes
+     * GD_LIN_SEQ_AHEAD further on are fetched just before its dot product
+     * (GD_LIN_PREFETCH_SEQ); else NULL. */
     for (int q = 0; q < GD_LIN_GROUP; q++) {
         const GD_T *GD_RESTRICT xq = xg[q];
         GD_FN(lin_v) sq;
         int64_t j = 0;
+        if (seq_end) GD_LIN_PREFETCH_SEQ(xq, d, seq_end, GD_T);
         GD_FN(lin_vzero)(&sq);
         for (; j + GD_LIN_VL <= d; j += GD_LIN_VL) GD_FN(lin_vfma)(&sq, xq + j, w + j);
         out[q] = GD_FN(lin_vfinish)(sq, j, d, xq, w);
@@ -339,6 +439,7 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
     const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
     const GD_T *GD_RESTRICT x2 = xg[2], *GD_RESTRICT x3 = xg[3];
     GD_T s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (seq_end) GD_LIN_PREFETCH_SEQ(x0, GD_LIN_GROUP * d, seq_end, GD_T);
 #if defined(_OPENMP) || defined(GD_OPENMP_SIMD)
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
 #endif
@@ -411,98 +512,6 @@ static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const in
 #ifndef GD_LIN_LOGPROD_ROWS
 #define GD_LIN_LOGPROD_ROWS 512
 #endif
-
-/* The shuffled order defeats the hardware prefetcher, so the loops fetch
- * rows ahead themselves, in two stages: far ahead into L2 (many misses in
- * flight), then just ahead into L1 (distances in linear_kernels.c). On
- * 200000 x 100 float64 rows in random order (quiet 2-core EPYC) a per-sample
- * epoch went from ~180 ns/row without prefetch to ~90 with two stages at
- * 8/2 rows, and to ~85 at 24/4 rows with each row's y and sample weight
- * fetched along; a loop that only reads the rows in that order takes ~77
- * ns/row, so the per-sample loop is now bound by memory. */
-/* every cache line of the bytes [p, p + nbytes), nbytes > 0: a row that
- * starts partway into a line ends in one more line than nbytes / 64 rounds
- * to (NumPy's large arrays start 16 bytes into a line, so half of the
- * 800-byte float64 rows of a 100-feature X do) */
-#define GD_LIN_PREFETCH_SPAN(p, nbytes, PREFETCH)                                      \
-    do {                                                                               \
-        /* names of their own: p and nbytes may use the callers' a_, e_, o_ */ \
-        const uintptr_t span_end_ = (uintptr_t)(p) + (uintptr_t)(nbytes);              \
-        uintptr_t span_at_ = (uintptr_t)(p) & ~(uintptr_t)63;                          \
-        for (; span_at_ < span_end_; span_at_ += 64) PREFETCH((const char *)span_at_); \
-    } while (0)
-#ifndef GD_LIN_PREFETCH_ROWS
-/* A macro, not a function: GCC's IPA pure/const analysis treats a function
- * whose only effect is __builtin_prefetch as side-effect free and deletes
- * its calls (seen with GCC 12 at -O1 and above). */
-#define GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, FAR, NEAR)                       \
-    do {                                                                               \
-        const int64_t bytes_ = (d) * (int64_t)sizeof(T);                               \
-        if ((r) + (FAR) < (n))                                                         \
-            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (FAR)] * (d), bytes_,              \
-                                 GD_LIN_PREFETCH_L2);                                  \
-        if ((r) + (NEAR) < (n))                                                        \
-            GD_LIN_PREFETCH_SPAN((X) + (rows)[(r) + (NEAR)] * (d), bytes_,             \
-                                 GD_LIN_PREFETCH_L1);                                  \
-    } while (0)
-#define GD_LIN_PREFETCH_ROWS(X, d, rows, r, n, T)                                      \
-    GD_LIN_PREFETCH_ROWS_AT(X, d, rows, r, n, T, GD_LIN_PREFETCH_FAR, GD_LIN_PREFETCH_NEAR)
-#endif
-
-/* Rows in storage order (a full batch, or shuffle=False) are one sequential
- * stream, which the hardware prefetcher follows; still, with rows of up to
- * GD_LIN_SEQ_MAX_ROW bytes the loop ran well behind a plain read pass, and
- * fetching the bytes GD_LIN_SEQ_AHEAD past each group into L2 helps them.
- * For longer rows the same fetch costs more than it brings, so they go
- * without. (Why, this host does not show: no performance counters in the
- * VM.) One full-batch iteration over 160 MB of X, 1 thread, as a multiple of
- * one NumPy read pass over X (A/B over alternating processes, two runs each;
- * columns: builds that fetch for every row length, for none, and this rule):
- *
- *   dtype x features   row bytes   every row   none      rows <= 1 KiB
- *   float64 x 64          512      1.3-1.4     1.5-1.6   1.15-1.3
- *   float64 x 100         800      1.3-1.45    1.6-2.0   1.3
- *   float32 x 200         800      1.0-1.1     1.1-1.35  1.0-1.1
- *   float64 x 128        1024      1.6-1.7     1.6-1.7   1.2-1.25
- *   float64 x 150        1200      1.9-2.0     1.3-1.45  1.3-1.35
- *   float64 x 200        1600      2.1-2.3     1.15-1.45 1.3
- *   float32 x 400        1600      1.7         1.0       1.0
- *   float64 x 300        2400      2.5-2.6     1.3-1.6   1.25-1.35
- *   float64 x 1000       8000      2.1-2.3     1.5-1.9   1.65-1.7
- *
- * (Before, with 1024 blocks and no fetch: 1.5, 1.5-1.6, 1.1-1.2, 1.3, 2.0,
- * 1.6, 1.2-1.25, 1.8-2.0, 1.8.) Where the rule runs the same code as another
- * column, the two still differ (float64 x 128: 1.2 against 1.6): moving
- * unrelated code changed these timings by up to 50% on a shape, so treat
- * any one figure as +-20%.
- * (float32 x 150, 600 bytes: 1.05 / 1.3 / 1.05; float64 x 50 and float32 x
- * 100, 400 bytes: 1.25-1.4 and 0.9 whichever.)
- * The distance, on float64 x 100: 8 KiB ahead 6.9-7.7 ms, 16 KiB 6.6-7.0,
- * 24-32 KiB 7.1-7.7, none 8.5-9.6 (read pass 4.7-5.2); into L1 at 16 KiB
- * 11.4-12.5 (16 KiB ahead maps onto the L1 sets of the rows being read); one
- * prefetch per line inside the dot loop instead of a group's lines at once
- * 11.5 (float64 x 50: 14.5). p, n elements: the group's bytes; end: X's end
- * (no fetch past it). */
-#ifndef GD_LIN_PREFETCH_SEQ_OP
-#define GD_LIN_PREFETCH_SEQ_OP GD_LIN_PREFETCH_L2
-#endif
-#ifndef GD_LIN_SEQ_AHEAD
-#define GD_LIN_SEQ_AHEAD 16384
-#endif
-#ifndef GD_LIN_SEQ_MAX_ROW
-#define GD_LIN_SEQ_MAX_ROW 1024
-#endif
-#define GD_LIN_PREFETCH_SEQ(p, n, end, T)                                              \
-    do {                                                                               \
-        /* addresses as integers: p + AHEAD may lie past the array */                 \
-        const uintptr_t seq_at_ = (uintptr_t)(p) + (uintptr_t)GD_LIN_SEQ_AHEAD;       \
-        const uintptr_t seq_end_ = (uintptr_t)(end);                                   \
-        uintptr_t seq_bytes_ = (uintptr_t)(n) * sizeof(T);                             \
-        if (GD_LIN_SEQ_AHEAD > 0 && seq_at_ < seq_end_) {                              \
-            if (seq_bytes_ > seq_end_ - seq_at_) seq_bytes_ = seq_end_ - seq_at_;      \
-            GD_LIN_PREFETCH_SPAN(seq_at_, seq_bytes_, GD_LIN_PREFETCH_SEQ_OP);         \
-        }                                                                              \
-    } while (0)
 
 /* A shuffled row's target (and sample weight) is a random access too, and
  * the loss waits on it: fetch it with the row. Measured: per-sample float64
@@ -641,9 +650,8 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense1_loss)(const GD_FN(lin_prob) *P,
             }
         } else {
             for (q = 0; q < GD_LIN_GROUP; q++) xg[q] = X + (r + q) * d;
-            if (seq_fetch) GD_LIN_PREFETCH_SEQ(xg[0], GD_LIN_GROUP * d, X + n_order * d, GD_T);
         }
-        GD_FN(lin_dotg)(d, xg, W, dg);
+        GD_FN(lin_dotg)(d, xg, W, dg, !rows && seq_fetch ? X + n_order * d : NULL);
         for (q = 0; q < GD_LIN_GROUP; q++) {
             const int64_t i = rows ? rows[r + q] : r + q;
             const GD_T s = S ? S[i] : (GD_T)1, p = dg[q] + b0;
