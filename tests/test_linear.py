@@ -235,6 +235,62 @@ def test_every_isa_variant_matches_reference(isa):
         gd.set_isa(before)
 
 
+# Row lengths around every vector count the storage-order loops specialise on
+# (AVX-512 holds a row of up to 13 64-byte vectors in registers: 104 float64
+# or 208 float32 features), plus one past the last.
+ROW_LENGTHS = {np.float64: (1, 3, 7, 8, 9, 16, 17, 31, 33, 63, 64, 65, 99, 100, 104, 105, 131),
+               np.float32: (1, 5, 15, 16, 17, 32, 33, 100, 127, 129, 200, 208, 209, 263)}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss", "hinge", "huber"])
+def test_storage_order_rows_of_every_length_match_reference(loss, dtype):
+    for d in ROW_LENGTHS[dtype]:
+        X, y = make_data(loss, n=45, d=d, dtype=dtype, seed=d)
+        for kw in (dict(batch_size=None), dict(batch_size=8, shuffle=False),
+                   dict(batch_size=None, sample_weight=np.linspace(0.5, 1.5, 45))):
+            a, b = both(X, y, loss=loss, epochs=3, lr=0.05, seed=1, **kw)
+            assert_agree(a, b, dtype)
+
+
+FMA_ISAS = [isa for isa in ("avx2", "avx512") if isa in gd._core.available_isas()]
+
+
+@pytest.mark.skipif(len(FMA_ISAS) < 2, reason="needs both the avx2 and the avx512 variant")
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+def test_avx2_and_avx512_give_the_same_bits(dtype):
+    """The AVX-512 build runs storage-order rows through a loop of its own
+    (the row held in registers); it makes the same sums as the group loop the
+    AVX2 build runs, so the two agree bit for bit."""
+    before = gd.get_isa()
+    try:
+        for d in ROW_LENGTHS[dtype]:
+            for loss in ("squared_error", "log_loss", "hinge", "huber"):
+                X, y = make_data(loss, n=203, d=d, dtype=dtype, seed=d)
+                kws = (dict(batch_size=None, epochs=3), dict(batch_size=16, shuffle=False, epochs=2),
+                       dict(batch_size=None, epochs=2, n_jobs=2))
+                for kw in kws:
+                    out = []
+                    for isa in FMA_ISAS:
+                        gd.set_isa(isa)
+                        out.append(gd.fit_linear(X, y, loss=loss, lr=0.01, seed=0, **kw))
+                    a, b = out
+                    np.testing.assert_array_equal(a.coef, b.coef, err_msg=f"d={d} {loss} {kw}")
+                    np.testing.assert_array_equal(a.intercept, b.intercept)
+                    np.testing.assert_array_equal(a.loss_history, b.loss_history)
+    finally:
+        gd.set_isa(before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f64", "f32"])
+@pytest.mark.parametrize("d", [3, 100, 131])
+def test_a_non_finite_row_is_named_in_a_full_batch(d, dtype):
+    X, y = make_data("squared_error", n=300, d=d, dtype=dtype)
+    X[157, d // 2] = np.nan
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(row 157\)"):
+        gd.fit_linear(X, y, batch_size=None, epochs=2, check_input=False)
+
+
 # ---- properties ------------------------------------------------------------------
 
 def test_batch_size_n_is_full_batch():

@@ -122,6 +122,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #define GD_LOG1P log1pf
 #define GD_LOG logf
 #define GD_FABS fabsf
+#define GD_LIN_F64 0
 #include "sgd_step.tmpl.h"
 #include "linear.tmpl.h"
 #undef GD_T
@@ -130,6 +131,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #undef GD_LOG1P
 #undef GD_LOG
 #undef GD_FABS
+#undef GD_LIN_F64
 
 #define GD_T double
 #define GD_SFX f64
@@ -137,6 +139,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #define GD_LOG1P log1p
 #define GD_LOG log
 #define GD_FABS fabs
+#define GD_LIN_F64 1
 #include "sgd_step.tmpl.h"
 #include "linear.tmpl.h"
 #undef GD_T
@@ -145,6 +148,7 @@ static double gd_lin_eta(const gd_linear_opts *o, double base, int64_t t)
 #undef GD_LOG1P
 #undef GD_LOG
 #undef GD_FABS
+#undef GD_LIN_F64
 
 #define GD_LTABLE_NAME GD_CAT(gd_linear_table_, GD_ISA)
 #define GD_LFN(name, sfx) GD_CAT(GD_CAT3(gd_, name, _), GD_CAT3(sfx, _, GD_ISA))
