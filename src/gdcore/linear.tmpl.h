@@ -387,6 +387,48 @@ static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD
     GD_FN(lin_vadd)(&acc0, &acc1);
     return GD_FN(lin_vfinish)(acc0, j, d, x, w);
 }
+
+/* The batch loops' dot product: four accumulators, wide vector k into
+ * accumulator k % 4, summed as (0 + 1) + (2 + 3). Their rows do not wait on
+ * each other, so the shorter chains let more rows overlap. One full-batch
+ * iteration, 1 thread, against one NumPy read pass (A/B over alternating
+ * processes), lin_dot's two accumulators -> four: float64 x 100 1.19-1.23
+ * -> 1.13-1.19 (5.8 -> 5.4-5.5 ms), x 64 1.21-1.28 -> 1.14-1.16, x 50
+ * 1.21-1.25 -> 1.15-1.19; float64 x 150, which the group loop runs,
+ * 1.23-1.25 -> 1.27-1.39. Every batch path uses it (lin_dotg, lin_block's
+ * odd rows, lin_dense_reg), so they all make the same sums; the per-sample
+ * loop keeps lin_dot, which measured the same or better there. */
+static inline GD_T GD_FN(lin_dotb)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
+{
+    GD_FN(lin_v) acc0, acc1, acc2, acc3;
+    int64_t j = 0;
+    GD_FN(lin_vzero)(&acc0);
+    GD_FN(lin_vzero)(&acc1);
+    GD_FN(lin_vzero)(&acc2);
+    GD_FN(lin_vzero)(&acc3);
+    for (; j + 4 * GD_LIN_VL <= d; j += 4 * GD_LIN_VL) {
+        GD_FN(lin_vfma)(&acc0, x + j, w + j);
+        GD_FN(lin_vfma)(&acc1, x + j + GD_LIN_VL, w + j + GD_LIN_VL);
+        GD_FN(lin_vfma)(&acc2, x + j + 2 * GD_LIN_VL, w + j + 2 * GD_LIN_VL);
+        GD_FN(lin_vfma)(&acc3, x + j + 3 * GD_LIN_VL, w + j + 3 * GD_LIN_VL);
+    }
+    if (j + GD_LIN_VL <= d) {
+        GD_FN(lin_vfma)(&acc0, x + j, w + j);
+        j += GD_LIN_VL;
+    }
+    if (j + GD_LIN_VL <= d) {
+        GD_FN(lin_vfma)(&acc1, x + j, w + j);
+        j += GD_LIN_VL;
+    }
+    if (j + GD_LIN_VL <= d) {
+        GD_FN(lin_vfma)(&acc2, x + j, w + j);
+        j += GD_LIN_VL;
+    }
+    GD_FN(lin_vadd)(&acc0, &acc1);
+    GD_FN(lin_vadd)(&acc2, &acc3);
+    GD_FN(lin_vadd)(&acc0, &acc2);
+    return GD_FN(lin_vfinish)(acc0, j, d, x, w);
+}
 #else
 static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
 {
@@ -394,6 +436,10 @@ static inline GD_T GD_FN(lin_dot)(int64_t d, const GD_T *GD_RESTRICT x, const GD
     GD_SIMD_SUM(s)
     for (int64_t j = 0; j < d; j++) s += x[j] * w[j];
     return s;
+}
+static inline GD_T GD_FN(lin_dotb)(int64_t d, const GD_T *GD_RESTRICT x, const GD_T *GD_RESTRICT w)
+{
+    return GD_FN(lin_dot)(d, x, w);
 }
 #endif
 
@@ -413,8 +459,8 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
                                    GD_T *out, const GD_T *seq_end)
 {
 #ifdef GD_LIN_VL
-    /* one row after the other (lin_dot's sums, the per-sample loop's and
-     * lin_dense_reg's too), so that a storage-order group reads X as
+    /* one row after the other (lin_dotb's sums, lin_dense_reg's too), so
+     * that a storage-order group reads X as
      * one sequential stream the hardware prefetcher follows (the four rows'
      * FMA chains are independent and overlap anyway). One full-batch
      * iteration over 200000 x 100 rows, 1 thread, f32 / f64 ms, against a
@@ -430,7 +476,7 @@ static inline void GD_FN(lin_dotg)(int64_t d, const GD_T *const *xg, const GD_T 
     for (int q = 0; q < GD_LIN_GROUP; q++) {
         const GD_T *GD_RESTRICT xq = xg[q];
         if (seq_end) GD_LIN_PREFETCH_SEQ(xq, d, seq_end, GD_T);
-        out[q] = GD_FN(lin_dot)(d, xq, w);
+        out[q] = GD_FN(lin_dotb)(d, xq, w);
     }
 #else
     const GD_T *GD_RESTRICT x0 = xg[0], *GD_RESTRICT x1 = xg[1];
@@ -496,6 +542,12 @@ static inline void GD_FN(lin_saxpy)(int64_t nnz, GD_T a, const GD_T *GD_RESTRICT
 static inline GD_T GD_FN(lin_xdot)(int64_t nnz, const GD_T *x, const int32_t *xi, const GD_T *w)
 {
     return xi ? GD_FN(lin_sdot)(nnz, x, xi, w) : GD_FN(lin_dot)(nnz, x, w);
+}
+
+/* the same in the batch loops (lin_dotb for dense rows) */
+static inline GD_T GD_FN(lin_xdotb)(int64_t nnz, const GD_T *x, const int32_t *xi, const GD_T *w)
+{
+    return xi ? GD_FN(lin_sdot)(nnz, x, xi, w) : GD_FN(lin_dotb)(nnz, x, w);
 }
 
 static inline void GD_FN(lin_xaxpy)(int64_t nnz, GD_T a, const GD_T *x, const int32_t *xi, GD_T *y)
@@ -683,7 +735,7 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense1_loss)(const GD_FN(lin_prob) *P,
  * row's vector count) and the loss are constants in each instantiation (3
  * losses x 13 counts per dtype; with the loss chosen at run time inside the
  * loop the compiler spills the row and the loop ran 1.7x the read pass).
- * The arithmetic is lin_dot's and lin_axpyg's, row for row: the results are
+ * The arithmetic is lin_dotb's and lin_axpyg's, row for row: the results are
  * bit for bit the group loop's, which the other ISAs run. One full-batch
  * iteration, 1 thread, against one NumPy read pass over 160 MB of X (A/B
  * over alternating processes): float64 x 50 1.25-1.35 -> 1.11-1.22, x 100
@@ -713,26 +765,34 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense_reg)(const GD_FN(lin_prob) *P, i
     for (k = 0; k < NV; k++) gr[k] = (GD_FN(lin_n)){0};
     for (i = lo; i < hi; i++) {
         const GD_T *GD_RESTRICT x = X + i * d;
-        GD_FN(lin_v) s0, s1;
+        GD_FN(lin_v) s0, s1, s2, s3;
         GD_T p, dl, L;
         for (k = 0; k < NV - 1; k++) memcpy(&xr[k], x + k * GD_LIN_VL, 64);
         if (nfull == NV)
             memcpy(&xr[NV - 1], x + (NV - 1) * GD_LIN_VL, 64);
         else
             xr[NV - 1] = GD_LIN_REG_MLOAD(tmask, x + (NV - 1) * GD_LIN_VL);
-        /* lin_dot's sums: even vectors into s0, odd ones into s1 */
+        /* lin_dotb's sums */
         GD_FN(lin_vzero)(&s0);
         GD_FN(lin_vzero)(&s1);
+        GD_FN(lin_vzero)(&s2);
+        GD_FN(lin_vzero)(&s3);
         for (k = 0; k < NV; k++) {
             GD_FN(lin_n) wv;
             if (k == NV - 1 && nfull < NV) break;
             memcpy(&wv, W + k * GD_LIN_VL, 64);
-            if (k % 2 == 0)
+            if (k % 4 == 0)
                 s0.v[0] += xr[k] * wv;
-            else
+            else if (k % 4 == 1)
                 s1.v[0] += xr[k] * wv;
+            else if (k % 4 == 2)
+                s2.v[0] += xr[k] * wv;
+            else
+                s3.v[0] += xr[k] * wv;
         }
         GD_FN(lin_vadd)(&s0, &s1);
+        GD_FN(lin_vadd)(&s2, &s3);
+        GD_FN(lin_vadd)(&s0, &s2);
         p = GD_FN(lin_vfinish)(s0, nfull * GD_LIN_VL, d, x, W) + b0;
         if (GD_LIN_BAD(p)) {
             *bad = i;
@@ -840,7 +900,7 @@ static double GD_FN(lin_block)(const GD_FN(lin_prob) *P, const int64_t *rows, in
         if (rows && !xi) GD_LIN_PREFETCH_ROWS(X, d, rows, r, n_order, GD_T);
         else if (rows) GD_LIN_PREFETCH_CSR(P, rows, r, n_order, GD_T);
         if (k == 1) {
-            GD_T dl, p = GD_FN(lin_xdot)(nnz, x, xi, P->W) + P->b[0], L;
+            GD_T dl, p = GD_FN(lin_xdotb)(nnz, x, xi, P->W) + P->b[0], L;
             if (GD_LIN_BAD(p)) {
                 *bad = i;
                 return sum;
