@@ -814,21 +814,16 @@ static GD_ALWAYS_INLINE int64_t GD_FN(lin_dense_reg)(const GD_FN(lin_prob) *P, i
     g[kd] += gb;
     return hi;
 }
+/* one instantiation per loss L and vector count 1..GD_LIN_REG_NV */
+#define GD_LIN_REG_CASE(L, N) \
+    case N: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, N);
 #define GD_LIN_REG_CASES(L)                                                            \
     switch ((P->d + GD_LIN_VL - 1) / GD_LIN_VL) {                                      \
-    case 1: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 1);          \
-    case 2: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 2);          \
-    case 3: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 3);          \
-    case 4: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 4);          \
-    case 5: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 5);          \
-    case 6: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 6);          \
-    case 7: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 7);          \
-    case 8: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 8);          \
-    case 9: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 9);          \
-    case 10: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 10);        \
-    case 11: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 11);        \
-    case 12: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 12);        \
-    case 13: return GD_FN(lin_dense_reg)(P, lo, hi, scale, g, sum, bad, L, 13);        \
+        GD_LIN_REG_CASE(L, 1) GD_LIN_REG_CASE(L, 2) GD_LIN_REG_CASE(L, 3)              \
+        GD_LIN_REG_CASE(L, 4) GD_LIN_REG_CASE(L, 5) GD_LIN_REG_CASE(L, 6)              \
+        GD_LIN_REG_CASE(L, 7) GD_LIN_REG_CASE(L, 8) GD_LIN_REG_CASE(L, 9)              \
+        GD_LIN_REG_CASE(L, 10) GD_LIN_REG_CASE(L, 11) GD_LIN_REG_CASE(L, 12)           \
+        GD_LIN_REG_CASE(L, 13)                                                         \
     default: break;                                                                    \
     }
 #endif
@@ -1489,6 +1484,7 @@ cleanup:
 #undef GD_LIN_LANES
 
 #undef GD_LIN_REG_CASES
+#undef GD_LIN_REG_CASE
 #undef GD_LIN_REG_MLOAD
 #undef GD_LIN_REG_MSTORE
 #undef GD_LIN_REG_NV
