@@ -11,7 +11,7 @@ import collections
 
 import pytest
 
-from gdfast.benchcases import Skip, threads
+from gdfast.benchcases import Skip, settle, threads
 from gdfast.cli._util import fmt_seconds
 
 _RESULTS = collections.OrderedDict()  # group -> {impl: median seconds}
@@ -42,6 +42,7 @@ def run_impl(benchmark):
                 fn = case.impls[impl]()
             except Skip as e:
                 pytest.skip(str(e))
+            settle()  # the previous implementation's thread pools go idle
             if rounds is None:
                 benchmark(fn)
             else:

@@ -1,6 +1,6 @@
 """Benchmark case definitions, one per comparison, shared by the pytest
 benchmarks in bench/ and by `gdfast bench`."""
-from ._case import Case, Skip, run_case, threads, time_callable
+from ._case import Case, Skip, run_case, settle, threads, time_callable
 
 AREAS = ["step", "linear", "minimize"]
 
@@ -15,4 +15,4 @@ def all_cases(quick=False):
     return out
 
 
-__all__ = ["AREAS", "Case", "Skip", "all_cases", "run_case", "threads", "time_callable"]
+__all__ = ["AREAS", "Case", "Skip", "all_cases", "run_case", "settle", "threads", "time_callable"]

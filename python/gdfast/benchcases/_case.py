@@ -53,6 +53,20 @@ def threads(n):
             torch.set_num_threads(old_t)
 
 
+#: Seconds to wait before timing an implementation. OpenBLAS's worker threads
+#: spin for ~0.1 s after a multi-threaded call (the NumPy peer's, or the
+#: matrix-vector product that makes a case's data) and take the core a
+#: two-thread run needs: right after two-thread BLAS calls, a two-thread
+#: float32 full-batch iteration measured a median of 2.8 ms (calls of up to
+#: 16 ms) against 1.46 ms two seconds later.
+SETTLE = 0.25
+
+
+def settle(seconds=None):
+    """Let other thread pools' spin-waits end before a timing starts."""
+    time.sleep(SETTLE if seconds is None else seconds)
+
+
 def time_callable(fn, *, min_time=0.2, repeats=5, max_number=1 << 20):
     """Median seconds per call: calibrate a loop count so one sample lasts
     about min_time / repeats, then take the median over repeats."""
@@ -85,5 +99,6 @@ def run_case(case, *, min_time=0.2, repeats=5):
             except Skip as e:
                 out[name] = f"skipped: {e}"
                 continue
+            settle()
             out[name] = time_callable(fn, min_time=min_time, repeats=repeats)
     return out
