@@ -9,7 +9,7 @@ import pytest
 from gdfast.benchcases import linear
 
 CASES = linear.cases()
-IMPLS = ["gdfast", "sklearn", "numpy", "torch", "floor"]
+IMPLS = ["gdfast", "gdfast-no-momentum", "sklearn", "numpy", "torch", "floor"]
 
 
 @pytest.mark.parametrize("impl", IMPLS)

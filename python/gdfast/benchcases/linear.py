@@ -7,6 +7,7 @@ regression (squared_error) and logistic (log_loss):
   (max_iter=1, tol=None, constant lr) and the NumPy reference loop;
 - mini-batch 32 and 256, with and without momentum: gdfast against the NumPy
   reference loop and a PyTorch loop (index, forward, loss, backward, step);
+  with momentum also against gdfast without it (momentum's cost);
 - one full-batch iteration: gdfast against NumPy's X.T @ (X @ w - y), on one
   and two threads, and the read floor (one NumPy pass over X's bytes).
 
@@ -166,9 +167,12 @@ def cases(quick=False):
                 for mom in (0.0, 0.9):
                     if quick and mom:
                         continue
+                    # with momentum, gdfast without it too: the cost of
+                    # momentum, timed in turns with the rest of the case
+                    plain = {"gdfast-no-momentum": _gdfast(dt, task, bs, 0.0)} if mom else {}
                     out.append(Case(
                         group=f"linear/mini-batch{bs}/{dn}/{task}/momentum={mom}",
-                        impls={"gdfast": _gdfast(dt, task, bs, mom),
+                        impls={"gdfast": _gdfast(dt, task, bs, mom), **plain,
                                "numpy": _reference(dt, task, bs, mom),
                                "torch": _torch(dt, task, bs, mom)},
                         threads=1, work=N, unit="samples", quick=True,
