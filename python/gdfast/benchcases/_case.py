@@ -62,9 +62,9 @@ def threads(n):
 SETTLE = 0.25
 
 
-def settle(seconds=None):
+def settle():
     """Let other thread pools' spin-waits end before a timing starts."""
-    time.sleep(SETTLE if seconds is None else seconds)
+    time.sleep(SETTLE)
 
 
 def time_callable(fn, *, min_time=0.2, repeats=5, max_number=1 << 20):
